@@ -1,0 +1,145 @@
+"""The ``harpflow`` command.
+
+Subcommands mirror the API. Every subcommand that reports takes ``--json``
+(stable keys) and prints a readable table otherwise. Exit status: 0 on
+success, 2 on bad input or usage (one line ``harpflow: error: ...``, no
+traceback), 1 on an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from harpflow.errors import HarpflowError, HarpflowWarning
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"harpflow: error: {message}", err=True)
+    sys.exit(2)
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False))
+
+
+def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
+    for w in caught:
+        click.echo(f"harpflow: warning: {w.message}", err=True)
+
+
+class _Group(click.Group):
+    """Turns every HarpflowError into exit 2 and one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", HarpflowWarning)
+                result = super().invoke(ctx)
+            _show_warnings(caught)
+            return result
+        except HarpflowError as exc:
+            _fail(str(exc))
+        except click.exceptions.Exit:
+            raise
+        except (click.ClickException, click.Abort):
+            raise
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="harpflow")
+def main() -> None:
+    """Business-process gap analysis for local government (業務フロー)."""
+
+
+def _flow_files(path: Path) -> Iterator[Path]:
+    from harpflow.io import format_for
+
+    if path.is_dir():
+        for p in sorted(path.rglob("*")):
+            if p.is_file() and format_for(p) is not None and p.suffix != ".md":
+                yield p
+    else:
+        yield path
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def areas(as_json: bool) -> None:
+    """List the 27 business areas and their status today."""
+    from harpflow import areas as areas_mod
+
+    rows = [a.to_dict() for a in areas_mod.AREAS]
+    if as_json:
+        _emit_json(rows)
+        return
+    for a in areas_mod.AREAS:
+        click.echo(f"{a.code}  {a.slug:<18} {a.name_ja}\t{a.name_en}\t{a.status}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--format", "fmt", default=None, help="Input format (default: by suffix)."
+)
+def stats(file: Path, as_json: bool, fmt: str | None) -> None:
+    """Count the elements of a flow file (or of every flow in a folder)."""
+    from harpflow.io import format_for, read, sniff
+
+    results = []
+    for path in _flow_files(file):
+        flow = read(path, format=fmt)
+        name = fmt or format_for(path) or sniff(path.read_bytes()[:65536]) or "?"
+        results.append({"file": str(path), "format": name, **flow.stats()})
+    if as_json:
+        if file.is_dir():
+            _emit_json(results)
+        else:
+            _emit_json({k: v for k, v in results[0].items() if k != "file"})
+        return
+    for r in results:
+        kinds = ", ".join(f"{k} {v}" for k, v in r["by_type"].items())
+        click.echo(
+            f"{r['file']}: {r['format']}, {r['nodes']} nodes ({kinds}), "
+            f"{r['sequence_flows']} sequence flows, {r['message_flows']} message "
+            f"flows, {r['lanes']} lanes, {r['pools']} pools, "
+            f"{r['data_objects']} data objects"
+        )
+
+
+@main.command()
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--to", "to_fmt", default=None, help="Output format for a folder.")
+@click.option("--from", "from_fmt", default=None, help="Input format.")
+def convert(src: Path, dest: Path, to_fmt: str | None, from_fmt: str | None) -> None:
+    """Convert SRC to DEST, formats by suffix.
+
+    With a folder as SRC, every flow in it is written under the folder DEST
+    in the format given by --to, keeping relative paths.
+    """
+    from harpflow.io import formats, read, write
+
+    if src.is_dir():
+        if to_fmt is None:
+            _fail("converting a folder needs --to FORMAT")
+        suffix = next(f.suffixes[0] for f in formats() if f.name == to_fmt)
+        for path in _flow_files(src):
+            out = dest / path.relative_to(src).with_suffix(suffix)
+            write(read(path, format=from_fmt), out, format=to_fmt)
+            click.echo(f"{path} -> {out}")
+        return
+    write(read(src, format=from_fmt), dest, format=to_fmt)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

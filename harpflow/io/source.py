@@ -1,0 +1,157 @@
+"""Inputs and outputs shared by every reader and writer.
+
+A reader accepts a path, an open binary or text file, ``bytes`` or a
+``str`` holding the content. :func:`open_input` turns each of these into an
+:class:`Input`: the bytes (read at most up to a size limit) and a name for
+messages. :func:`emit` writes a writer's bytes to a path atomically (a
+temporary file in the same folder, then a rename), to an open file, or
+returns them.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from harpflow.errors import LimitError, ParseError
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "Input",
+    "Source",
+    "atomic_write",
+    "emit",
+    "open_input",
+]
+
+#: Default limit on the size of one input file: 50 MB.
+DEFAULT_MAX_BYTES = 50_000_000
+
+Source = str | bytes | bytearray | os.PathLike[str] | IO[bytes] | IO[str]
+
+
+@dataclass(frozen=True)
+class Input:
+    """The bytes of one input and the name used in messages.
+
+    ``path`` is set when the input came from a file on disk.
+    """
+
+    data: bytes
+    name: str
+    path: Path | None = None
+
+    @property
+    def suffix(self) -> str:
+        """Lower-cased suffix of the file name, or ``""``."""
+        return Path(self.name).suffix.lower() if self.path or "." in self.name else ""
+
+
+def _looks_like_content(text: str) -> bool:
+    stripped = text.lstrip("\ufeff \t\r\n")
+    return "\n" in text or stripped.startswith("<") or len(text) > 4096
+
+
+def open_input(
+    source: Source, *, max_bytes: int = DEFAULT_MAX_BYTES, name: str | None = None
+) -> Input:
+    """Read ``source`` into an :class:`Input`, refusing more than ``max_bytes``.
+
+    A ``str`` is a path unless it holds a line break or starts with ``<``,
+    in which case it is the content itself.
+
+    Raises
+    ------
+    LimitError
+        If the input is larger than ``max_bytes``.
+    ParseError
+        If the path cannot be opened.
+
+    Examples
+    --------
+    >>> open_input(b"<a/>").name
+    '<bytes>'
+    >>> open_input("<a/>").data
+    b'<a/>'
+    """
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+        label = name or "<bytes>"
+        _check_size(len(data), max_bytes, label)
+        return Input(data, label)
+    if isinstance(source, str) and _looks_like_content(source):
+        data = source.encode("utf-8")
+        label = name or "<string>"
+        _check_size(len(data), max_bytes, label)
+        return Input(data, label)
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        label = name or str(path)
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise ParseError(f"cannot open: {exc.strerror}", source=label) from None
+        if path.is_dir():
+            raise ParseError("is a folder, not a file", source=label)
+        _check_size(size, max_bytes, label)
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(max_bytes + 1)
+        except OSError as exc:
+            raise ParseError(f"cannot read: {exc.strerror}", source=label) from None
+        _check_size(len(data), max_bytes, label)
+        return Input(data, label, path)
+    if hasattr(source, "read"):
+        label = name or str(getattr(source, "name", "<file>"))
+        chunk: Any = source.read(max_bytes + 1)
+        if isinstance(chunk, str):
+            chunk = chunk.encode("utf-8")
+        _check_size(len(chunk), max_bytes, label)
+        return Input(bytes(chunk), label)
+    raise TypeError(f"cannot read from {type(source).__name__}")
+
+
+def _check_size(size: int, max_bytes: int, label: str) -> None:
+    if size > max_bytes:
+        raise LimitError(
+            f"file is larger than the limit of {max_bytes:,} bytes "
+            "(raise max_bytes to read it)",
+            source=label,
+        )
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    A reader of ``path`` sees either the old content or the new, never a
+    half-written file; the folder is created when missing.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def emit(data: bytes, dest: str | os.PathLike[str] | IO[bytes] | None) -> bytes | None:
+    """Deliver a writer's output: to a path (atomically), a file, or back.
+
+    Returns the bytes when ``dest`` is None, else None.
+    """
+    if dest is None:
+        return data
+    if isinstance(dest, (str, os.PathLike)):
+        atomic_write(dest, data)
+        return None
+    dest.write(data)
+    return None
