@@ -1,0 +1,32 @@
+"""Shared fixtures: where the project, its processes and the corpora are.
+
+Test data is found relative to this file, never the working directory. The
+corpora (``../shared/corpora`` beside the project) are not part of the
+project: a test that needs them skips where they are absent, except under
+CI (``CI=true``), where their absence fails the run so that the corpus is
+really exercised.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+PROCESSES = ROOT / "processes"
+SHARED = ROOT.parent / "shared"
+CORPORA = SHARED / "corpora"
+
+
+def corpus(*parts: str) -> Path:
+    """Path to a corpus folder; skip (or fail under CI) when it is absent."""
+    path = CORPORA.joinpath(*parts)
+    if not path.exists():
+        message = f"corpus folder {path} is absent"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " (required under CI)")
+        pytest.skip(message)
+    return path
