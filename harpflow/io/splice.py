@@ -112,7 +112,7 @@ class Builder:
                 seen.add(target)
                 inner = here or self._label.get(target, "")
                 found.extend(
-                    (e, lab, None) for e, lab, _ in self._reach(target, inner, seen)
+                    (e, lab, arc_id) for e, lab, _ in self._reach(target, inner, seen)
                 )
         return found
 
