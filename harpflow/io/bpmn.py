@@ -48,7 +48,7 @@ Notes
 Examples
 --------
 >>> from harpflow.io.bpmn import read_bpmn
->>> flow = read_bpmn(b'''<definitions
+>>> flow = read_bpmn('''<definitions
 ...   xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">
 ...  <process id="p" name="転入届">
 ...   <startEvent id="s"/>
