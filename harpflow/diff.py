@@ -1,0 +1,748 @@
+"""Typed, explained differences between a standard flow and a town's flow.
+
+:func:`diff` lines a town's flow up against the standard (through
+:func:`harpflow.match.match`) and lists every difference as a
+:class:`Change` in the vocabulary of the design:
+
+========================  ==================================================
+kind                      meaning
+========================  ==================================================
+``missing``               a standard step with no counterpart in the town
+``extra``                 a town step with no counterpart in the standard
+``merged``                one town step covers several standard steps
+``split``                 several town steps cover one standard step
+``relabelled``            matched, but worded differently beyond orthography
+``lane_changed``          matched, but done by another lane or body
+``type_changed``          matched, but manual where the standard is system...
+``reordered``             a step happens in another order relative to others
+``gateway_changed``       a decision added, removed, or of another kind
+``loop_added``            rework or repetition the standard lacks
+``loop_removed``          a repetition of the standard the town lacks
+``handoff_added``         a message or hand-off the standard lacks
+``handoff_missing``       a hand-off of the standard the town lacks
+``attribute_changed``     medium, location, forms or function ids differ
+========================  ==================================================
+
+Each change carries the standard ids, the town ids, a one-line note in the
+labels' language, a deviation code of the domain taxonomy (``V01``-``V17``)
+when a rule in :mod:`harpflow.deviations` recognises the case, and a cost:
+its share of the divergence total computed by :func:`harpflow.score.score`
+with default weights.
+
+Reordering is judged on behavioural profiles
+(:mod:`harpflow.behaviour`): two matched steps in strict order in the
+standard and in the opposite strict order in the town are in conflict;
+the fewest steps that explain every conflict (chosen greedily, the step
+in most conflicts first) are reported as moved.
+
+Examples
+--------
+>>> import harpflow
+>>> std = harpflow.read('''
+... steps:
+...   - {番号: S, 作業: 開始, 種別: 開始}
+...   - {番号: 1, 担当: 窓口, 作業: 届出の受付}
+...   - {番号: 2, 担当: 担当, 作業: 住民票に記載, 種別: システム}
+...   - {番号: 3, 担当: 決裁, 作業: 決裁}
+...   - {番号: E, 作業: 終了, 種別: 終了}
+... ''', format="yaml")
+>>> town = harpflow.read('''
+... steps:
+...   - {番号: s, 作業: 開始, 種別: 開始}
+...   - {番号: a, 担当: 窓口, 作業: 届出の受付け}
+...   - {番号: b, 担当: 窓口, 作業: 住民票に記載, 種別: システム}
+...   - {番号: c, 担当: 窓口, 作業: 電話で本人に確認}
+...   - {番号: e, 作業: 終了, 種別: 終了}
+... ''', format="yaml")
+>>> d = diff(std, town)
+>>> for c in d:
+...     print(c.kind, c.standard, c.town, c.code)
+missing ('3',) () V01
+extra () ('c',) V08
+lane_changed ('2',) ('b',) V04
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from harpflow.behaviour import DEFAULT_BOUND, Profile, profile
+from harpflow.glossary import Glossary, default_glossary
+from harpflow.model import ACTIVITY_TYPES, EVENT_TYPES, GATEWAY_TYPES, Flow, Node
+from harpflow.text import normalise
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from harpflow.match import Matching
+
+__all__ = ["CHANGE_KINDS", "Change", "FlowDiff", "diff", "same_wording", "type_class"]
+
+#: The change vocabulary, in reporting order.
+CHANGE_KINDS = (
+    "missing",
+    "extra",
+    "merged",
+    "split",
+    "relabelled",
+    "lane_changed",
+    "type_changed",
+    "reordered",
+    "gateway_changed",
+    "loop_added",
+    "loop_removed",
+    "handoff_added",
+    "handoff_missing",
+    "attribute_changed",
+)
+
+_TYPE_CLASS = {
+    "task": None,
+    "userTask": "screen",
+    "manualTask": "manual",
+    "serviceTask": "system",
+    "scriptTask": "system",
+    "businessRuleTask": "system",
+    "sendTask": "send",
+    "receiveTask": "receive",
+    "subProcess": "composite",
+    "transaction": "composite",
+    "adHocSubProcess": "composite",
+    "callActivity": "call",
+}
+
+
+def same_wording(a: str, b: str) -> bool:
+    """True when two labels are the same up to numbering and orthography.
+
+    Equal normalised text, or equal normalised tokens (okurigana and width
+    variants collapse there).
+
+    Examples
+    --------
+    >>> same_wording("① 申込みの受付", "申し込みの受付け"), same_wording("受付", "受理")
+    (True, False)
+    """
+    la, lb = normalise(a), normalise(b)
+    return la.text == lb.text or (bool(la.tokens) and la.tokens == lb.tokens)
+
+
+def type_class(node_type: str) -> str | None:
+    """The kind of work a node type stands for; None for an unspecified task.
+
+    Examples
+    --------
+    >>> type_class("serviceTask"), type_class("manualTask"), type_class("task")
+    ('system', 'manual', None)
+    """
+    return _TYPE_CLASS.get(node_type, node_type)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between a standard flow and a town's flow.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`CHANGE_KINDS`.
+    standard, town : tuple of str
+        Ids of the nodes concerned on each side (either may be empty).
+    note : str
+        One line explaining the change, in the labels' language.
+    code : str or None
+        Deviation code ``V01``-``V17``, when a rule recognises the case.
+    cost : float
+        Its share of the divergence total (default weights).
+    """
+
+    kind: str
+    standard: tuple[str, ...]
+    town: tuple[str, ...]
+    note: str
+    code: str | None = None
+    cost: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Stable keys: kind, code, standard, town, cost, note."""
+        return {
+            "kind": self.kind,
+            "code": self.code,
+            "standard": list(self.standard),
+            "town": list(self.town),
+            "cost": round(self.cost, 6),
+            "note": self.note,
+        }
+
+
+@dataclass
+class FlowDiff:
+    """The changes that turn a standard flow into a town's flow.
+
+    Iterating yields the :class:`Change` objects in a stable order: by kind
+    (:data:`CHANGE_KINDS`), then by position in the standard and the town.
+    """
+
+    standard: Flow
+    town: Flow
+    matching: Matching
+    changes: tuple[Change, ...]
+    profiles: tuple[Profile, Profile]
+    _accounting: Any = field(default=None, repr=False)
+
+    def __iter__(self) -> Iterator[Change]:
+        return iter(self.changes)
+
+    def __len__(self) -> int:
+        return len(self.changes)
+
+    def __getitem__(self, index: int) -> Change:
+        return self.changes[index]
+
+    def of_kind(self, kind: str) -> list[Change]:
+        """The changes of one kind."""
+        return [c for c in self.changes if c.kind == kind]
+
+    def counts(self) -> dict[str, int]:
+        """Number of changes per kind (kinds that occur, in vocabulary order)."""
+        out: dict[str, int] = {}
+        for c in self.changes:
+            out[c.kind] = out.get(c.kind, 0) + 1
+        return dict(sorted(out.items(), key=lambda kv: CHANGE_KINDS.index(kv[0])))
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"standard": name, "town": name, "changes": [...]}``."""
+        return {
+            "standard": self.standard.name,
+            "town": self.town.town or self.town.name,
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per change: kind, code, standard, town, labels, cost, note."""
+        import pandas as pd
+
+        rows = []
+        for c in self.changes:
+            rows.append(
+                {
+                    "kind": c.kind,
+                    "code": c.code,
+                    "standard": ", ".join(c.standard),
+                    "town": ", ".join(c.town),
+                    "standard_label": " / ".join(
+                        _label(self.standard, i) for i in c.standard
+                    ),
+                    "town_label": " / ".join(_label(self.town, i) for i in c.town),
+                    "cost": c.cost,
+                    "note": c.note,
+                }
+            )
+        columns = [
+            "kind",
+            "code",
+            "standard",
+            "town",
+            "standard_label",
+            "town_label",
+            "cost",
+            "note",
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k} {v}" for k, v in self.counts().items()) or "none"
+        return f"<FlowDiff {self.standard.name!r} -> {self.town.name!r}: {counts}>"
+
+
+def _label(flow: Flow, node_id: str) -> str:
+    return flow.nodes[node_id].label.replace("\n", " ") if node_id in flow else node_id
+
+
+def _quote(flow: Flow, ids: Sequence[str]) -> str:
+    return "・".join(f"「{_label(flow, i)}」" for i in ids)
+
+
+def _japanese(*flows: Flow) -> bool:
+    for flow in flows:
+        for node in flow.nodes.values():
+            if node.label and normalise(node.label).language == "ja":
+                return True
+    return False
+
+
+class _Notes:
+    """One-line explanations in Japanese or English."""
+
+    def __init__(self, ja: bool) -> None:
+        self.ja = ja
+
+    def __call__(self, ja: str, en: str) -> str:
+        return ja if self.ja else en
+
+
+def diff(
+    standard: Flow,
+    town: Flow,
+    *,
+    matching: Matching | None = None,
+    glossary: Glossary | None = None,
+    bound: int = DEFAULT_BOUND,
+) -> FlowDiff:
+    """List the changes that turn ``standard`` into ``town``.
+
+    Parameters
+    ----------
+    standard, town : Flow
+    matching : Matching, optional
+        Correspondences to use; by default ``match(standard, town)``.
+    glossary : Glossary, optional
+        Glossary for matching, lanes and deviation rules; the bundled one by
+        default.
+    bound : int
+        State bound for behavioural profiles of unstructured flows.
+
+    Returns
+    -------
+    FlowDiff
+    """
+    from harpflow import deviations
+    from harpflow.match import match
+    from harpflow.score import account
+
+    gloss = glossary or default_glossary()
+    m = matching if matching is not None else match(standard, town, glossary=gloss)
+    profiles = (profile(standard, bound=bound), profile(town, bound=bound))
+    say = _Notes(_japanese(standard, town))
+    found: list[Change] = []
+    found += _node_changes(standard, town, m, gloss, say)
+    found += _reorderings(standard, town, m, profiles, say)
+    found += _gateway_changes(standard, town, m, profiles, say)
+    found += _loop_changes(standard, town, m, profiles, say)
+    found += _handoff_changes(standard, town, m, say)
+    found = [
+        replace(c, code=deviations.classify(c, standard, town, gloss)) for c in found
+    ]
+    found.sort(key=lambda c: _sort_key(c, standard, town))
+    accounting = account(standard, town, m, found, profiles, gloss)
+    costed = tuple(
+        replace(c, cost=cost)
+        for c, cost in zip(found, accounting.change_costs(), strict=True)
+    )
+    return FlowDiff(standard, town, m, costed, profiles, accounting)
+
+
+def _sort_key(change: Change, standard: Flow, town: Flow) -> tuple[Any, ...]:
+    std_pos = {n: i for i, n in enumerate(standard.graph)}
+    town_pos = {n: i for i, n in enumerate(town.graph)}
+    return (
+        CHANGE_KINDS.index(change.kind),
+        min((std_pos.get(i, 10**9) for i in change.standard), default=10**9),
+        min((town_pos.get(i, 10**9) for i in change.town), default=10**9),
+        change.standard,
+        change.town,
+    )
+
+
+# -- node-level changes -------------------------------------------------------
+
+
+def _is_activity(node: Node) -> bool:
+    return node.type in ACTIVITY_TYPES
+
+
+def _is_compared_event(node: Node) -> bool:
+    # Start and end events are compared as steps only when they say more
+    # than "start"/"end": a town with a second start channel, or a timer.
+    return node.type in EVENT_TYPES and node.type not in ("startEvent", "endEvent")
+
+
+def _node_changes(
+    standard: Flow, town: Flow, m: Matching, gloss: Glossary, say: _Notes
+) -> list[Change]:
+    out: list[Change] = []
+    for node in standard.nodes.values():
+        if (_is_activity(node) or _is_compared_event(node)) and m.pair_of_a(
+            node.id
+        ) is None:
+            out.append(
+                Change(
+                    "missing",
+                    (node.id,),
+                    (),
+                    say(
+                        f"標準の{_quote(standard, [node.id])}が行われていない",
+                        f"standard step {_quote(standard, [node.id])} is not done",
+                    ),
+                )
+            )
+    extra_starts = len(
+        [n for n in town.nodes.values() if n.type == "startEvent"]
+    ) > len([n for n in standard.nodes.values() if n.type == "startEvent"])
+    for node in town.nodes.values():
+        counted = _is_activity(node) or _is_compared_event(node)
+        if node.type == "startEvent" and extra_starts:
+            counted = True
+        if counted and m.pair_of_b(node.id) is None:
+            out.append(
+                Change(
+                    "extra",
+                    (),
+                    (node.id,),
+                    say(
+                        f"標準にない{_quote(town, [node.id])}がある",
+                        f"town step {_quote(town, [node.id])} is not in the standard",
+                    ),
+                )
+            )
+    for pair in m.pairs:
+        a_nodes = [standard.nodes[i] for i in pair.a]
+        b_nodes = [town.nodes[i] for i in pair.b]
+        if not any(_is_activity(n) for n in a_nodes + b_nodes):
+            continue
+        if len(pair.a) > 1 and len(pair.b) == 1:
+            out.append(
+                Change(
+                    "merged",
+                    pair.a,
+                    pair.b,
+                    say(
+                        f"{_quote(standard, pair.a)}を{_quote(town, pair.b)}の"
+                        "一つの作業で行う",
+                        f"{_quote(standard, pair.a)} are done as one step "
+                        f"{_quote(town, pair.b)}",
+                    ),
+                )
+            )
+            continue
+        if len(pair.b) > 1:
+            kind = "split" if len(pair.a) == 1 else "merged"
+            out.append(
+                Change(
+                    kind,
+                    pair.a,
+                    pair.b,
+                    say(
+                        f"{_quote(standard, pair.a)}を"
+                        f"{_quote(town, pair.b)}に分けて行う",
+                        f"{_quote(standard, pair.a)} is done in steps "
+                        f"{_quote(town, pair.b)}",
+                    ),
+                )
+            )
+            continue
+        out += _pair_changes(standard, town, a_nodes[0], b_nodes[0], gloss, say)
+    return out
+
+
+def _pair_changes(
+    standard: Flow, town: Flow, a: Node, b: Node, gloss: Glossary, say: _Notes
+) -> list[Change]:
+    out: list[Change] = []
+    ids = ((a.id,), (b.id,))
+    if not same_wording(a.label, b.label):
+        out.append(
+            Change(
+                "relabelled",
+                *ids,
+                say(
+                    f"「{_label(standard, a.id)}」を「{_label(town, b.id)}」と呼ぶ",
+                    f"'{_label(standard, a.id)}' is called '{_label(town, b.id)}'",
+                ),
+            )
+        )
+    lane_a, lane_b = gloss.lane(a.lane or ""), gloss.lane(b.lane or "")
+    if lane_a and lane_b and lane_a != lane_b:
+        out.append(
+            Change(
+                "lane_changed",
+                *ids,
+                say(
+                    f"「{_label(town, b.id)}」を{a.lane}ではなく{b.lane}が行う",
+                    f"'{_label(town, b.id)}' is done by {b.lane}, not {a.lane}",
+                ),
+            )
+        )
+    cls_a, cls_b = type_class(a.type), type_class(b.type)
+    if cls_a is not None and cls_b is not None and cls_a != cls_b:
+        out.append(
+            Change(
+                "type_changed",
+                *ids,
+                say(
+                    f"「{_label(town, b.id)}」が{a.type}ではなく{b.type}",
+                    f"'{_label(town, b.id)}' is a {b.type}, not a {a.type}",
+                ),
+            )
+        )
+    differing = []
+    for attr in ("medium", "location"):
+        va, vb = getattr(a, attr), getattr(b, attr)
+        if va and vb and va != vb:
+            differing.append(f"{attr}: {va} → {vb}")
+    for attr in ("forms", "function_ids"):
+        va, vb = set(getattr(a, attr)), set(getattr(b, attr))
+        if va and vb and va != vb:
+            differing.append(
+                f"{attr}: {'・'.join(sorted(va))} → {'・'.join(sorted(vb))}"
+            )
+    if differing:
+        out.append(
+            Change(
+                "attribute_changed",
+                *ids,
+                say(
+                    f"「{_label(town, b.id)}」の" + "、".join(differing),
+                    f"'{_label(town, b.id)}': " + "; ".join(differing),
+                ),
+            )
+        )
+    return out
+
+
+# -- order --------------------------------------------------------------------
+
+
+def _one_to_one(m: Matching, standard: Flow, town: Flow) -> list[tuple[str, str]]:
+    pairs = []
+    for pair in m.pairs:
+        if len(pair.a) == 1 and len(pair.b) == 1:
+            a, b = pair.a[0], pair.b[0]
+            if _is_activity(standard.nodes[a]) and _is_activity(town.nodes[b]):
+                pairs.append((a, b))
+    return pairs
+
+
+def _reorderings(
+    standard: Flow,
+    town: Flow,
+    m: Matching,
+    profiles: tuple[Profile, Profile],
+    say: _Notes,
+) -> list[Change]:
+    pairs = _one_to_one(m, standard, town)
+    p_std, p_town = profiles
+    conflicts: dict[int, set[int]] = {i: set() for i in range(len(pairs))}
+    for i, j in itertools.combinations(range(len(pairs)), 2):
+        (a1, b1), (a2, b2) = pairs[i], pairs[j]
+        rel_s, rel_t = p_std.relation(a1, a2), p_town.relation(b1, b2)
+        if {rel_s, rel_t} == {"->", "<-"}:
+            conflicts[i].add(j)
+            conflicts[j].add(i)
+    moved: list[tuple[int, list[int]]] = []
+    while any(conflicts.values()):
+        i = max(conflicts, key=lambda k: (len(conflicts[k]), -k))
+        others = sorted(conflicts[i])
+        moved.append((i, others))
+        for j in others:
+            conflicts[j].discard(i)
+        conflicts[i] = set()
+    out = []
+    for i, others in sorted(moved):
+        a, b = pairs[i]
+        before = [
+            pairs[j][1] for j in others if p_town.relation(b, pairs[j][1]) == "<-"
+        ]
+        after = [pairs[j][1] for j in others if p_town.relation(b, pairs[j][1]) == "->"]
+        where_ja, where_en = [], []
+        if before:
+            where_ja.append(f"{_quote(town, before)}の後")
+            where_en.append(f"after {_quote(town, before)}")
+        if after:
+            where_ja.append(f"{_quote(town, after)}の前")
+            where_en.append(f"before {_quote(town, after)}")
+        out.append(
+            Change(
+                "reordered",
+                (a,),
+                (b,),
+                say(
+                    f"{_quote(town, [b])}を標準と異なり"
+                    + "、".join(where_ja)
+                    + "に行う",
+                    f"{_quote(town, [b])} comes "
+                    + " and ".join(where_en)
+                    + ", unlike the standard",
+                ),
+            )
+        )
+    return out
+
+
+# -- decisions, loops and hand-offs -------------------------------------------
+
+
+def _splits(flow: Flow, node: Node) -> bool:
+    return node.type in GATEWAY_TYPES and len(flow.successors(node.id)) > 1
+
+
+def _gateway_changes(
+    standard: Flow,
+    town: Flow,
+    m: Matching,
+    profiles: tuple[Profile, Profile],
+    say: _Notes,
+) -> list[Change]:
+    out: list[Change] = []
+    town_loops = profiles[1].loops
+    std_loops = profiles[0].loops
+    for node in standard.nodes.values():
+        if not _splits(standard, node):
+            continue
+        pair = m.pair_of_a(node.id)
+        if pair is None:
+            if node.id in std_loops:
+                continue  # reported as loop_removed
+            out.append(
+                Change(
+                    "gateway_changed",
+                    (node.id,),
+                    (),
+                    say(
+                        f"標準の判断{_quote(standard, [node.id])}がない",
+                        f"the standard's decision {_quote(standard, [node.id])} "
+                        "is not made",
+                    ),
+                )
+            )
+            continue
+        other = town.nodes[pair.b[0]]
+        if other.type in GATEWAY_TYPES and other.type != node.type:
+            out.append(
+                Change(
+                    "gateway_changed",
+                    (node.id,),
+                    (other.id,),
+                    say(
+                        f"判断{_quote(town, [other.id])}が{node.type}ではなく"
+                        f"{other.type}",
+                        f"decision {_quote(town, [other.id])} is a {other.type}, "
+                        f"not a {node.type}",
+                    ),
+                )
+            )
+    for node in town.nodes.values():
+        if _splits(town, node) and m.pair_of_b(node.id) is None:
+            if node.id in town_loops:
+                continue  # reported as loop_added
+            out.append(
+                Change(
+                    "gateway_changed",
+                    (),
+                    (node.id,),
+                    say(
+                        f"標準にない判断{_quote(town, [node.id])}がある",
+                        f"decision {_quote(town, [node.id])} is not in the standard",
+                    ),
+                )
+            )
+    return out
+
+
+def _loop_changes(
+    standard: Flow,
+    town: Flow,
+    m: Matching,
+    profiles: tuple[Profile, Profile],
+    say: _Notes,
+) -> list[Change]:
+    import networkx as nx
+
+    out: list[Change] = []
+    for flow, other_prof, kind in (
+        (town, profiles[0], "loop_added"),
+        (standard, profiles[1], "loop_removed"),
+    ):
+        graph = flow.sequence_graph()
+        for comp in sorted(
+            (c for c in nx.strongly_connected_components(graph) if len(c) > 1),
+            key=lambda c: min(list(flow.graph).index(n) for n in c),
+        ):
+            order = [n for n in flow.graph if n in comp]
+            counterparts: list[str] = []
+            repeated_there = False
+            for n in order:
+                pair = m.pair_of_b(n) if kind == "loop_added" else m.pair_of_a(n)
+                if pair is None:
+                    continue
+                ids = pair.a if kind == "loop_added" else pair.b
+                counterparts += [i for i in ids if i not in counterparts]
+                repeated_there |= any(i in other_prof.loops for i in ids)
+            if repeated_there:
+                continue
+            steps = [n for n in order if _is_activity(flow.nodes[n])] or order
+            std_ids = tuple(counterparts) if kind == "loop_added" else tuple(steps)
+            town_ids = tuple(steps) if kind == "loop_added" else tuple(counterparts)
+            if kind == "loop_added":
+                note = say(
+                    f"{_quote(town, steps)}を繰り返す(差戻し・再作業)",
+                    f"{_quote(town, steps)} can be repeated (rework)",
+                )
+            else:
+                note = say(
+                    f"標準の繰返し{_quote(standard, steps)}がない",
+                    f"the standard's repetition of {_quote(standard, steps)} is gone",
+                )
+            out.append(Change(kind, std_ids, town_ids, note))
+    return out
+
+
+def _messages(flow: Flow) -> list[tuple[str, str]]:
+    out = [(e.source, e.target) for e in flow.message_edges()]
+    out += [(pm.source, pm.target) for pm in flow.pool_messages]
+    return out
+
+
+def _handoff_changes(
+    standard: Flow, town: Flow, m: Matching, say: _Notes
+) -> list[Change]:
+    def side_a(n: str) -> set[str]:
+        pair = m.pair_of_a(n)
+        return set(pair.b) if pair else set()
+
+    def side_b(n: str) -> set[str]:
+        pair = m.pair_of_b(n)
+        return set(pair.a) if pair else set()
+
+    std_msgs, town_msgs = _messages(standard), _messages(town)
+    out: list[Change] = []
+    kept_town: set[tuple[str, str]] = set()
+    for u, v in std_msgs:
+        us, vs = side_a(u), side_a(v)
+        # Kept when a counterpart of the sender messages a counterpart of
+        # the receiver, or anyone when the receiver has no counterpart.
+        found = [(x, y) for x, y in town_msgs if x in us and (y in vs or not vs)]
+        if found:
+            kept_town.update(found)
+            continue
+        out.append(
+            Change(
+                "handoff_missing",
+                tuple(i for i in (u, v) if i in standard),
+                tuple(sorted(us)),
+                say(
+                    f"{_quote(standard, [u])}から{_quote(standard, [v])}への連携がない"
+                    if v in standard
+                    else f"{_quote(standard, [u])}からの連携がない",
+                    f"no hand-off from {_quote(standard, [u])}",
+                ),
+            )
+        )
+    for x, y in town_msgs:
+        if (x, y) in kept_town:
+            continue
+        out.append(
+            Change(
+                "handoff_added",
+                tuple(sorted(side_b(x))),
+                tuple(i for i in (x, y) if i in town),
+                say(
+                    f"標準にない{_quote(town, [x])}からの連携がある",
+                    f"hand-off from {_quote(town, [x])} is not in the standard",
+                ),
+            )
+        )
+    return out
