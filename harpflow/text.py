@@ -120,7 +120,9 @@ _NUMBER_PATTERNS = (
     # 1. １． 1) 1、 1: -- not a decimal such as 1.5
     re.compile(rf"^([{_DIGITS}]+)(?:[.．、:：)）](?![{_DIGITS}])|\s+)" + _SEP + "*"),
     # ア． イ、 ア) ｱ. or ア followed by a space
-    re.compile(rf"^([{_KANA_SEQ}{_KANA_SEQ_HALF}])(?:[.．、)）]|[ \u3000])" + _SEP + "*"),
+    re.compile(
+        rf"^([{_KANA_SEQ}{_KANA_SEQ_HALF}])(?:[.．、)）]|[ \u3000])" + _SEP + "*"
+    ),
     # Step 3: / step 3.
     re.compile(rf"^(?i:step)\s*([{_DIGITS}]+)" + _SEP + "*"),
 )
@@ -273,10 +275,11 @@ def tokens_ja(text: str) -> tuple[str, ...]:
 
 # -- Latin tokens: Porter (1980) --------------------------------------------
 
-_STOP = frozenset(
-    "a an the of to for and or in on at by with from into via be is are was "
-    "if then else as its it this that these those their his her".split()
-)
+_STOP = frozenset((
+    "a", "an", "the", "of", "to", "for", "and", "or", "in", "on", "at", "by",
+    "with", "from", "into", "via", "be", "is", "are", "was", "if", "then",
+    "else", "as", "its", "it", "this", "that", "these", "those", "their",
+))  # fmt: skip
 _VOWELS = frozenset("aeiou")
 
 
@@ -344,9 +347,9 @@ _STEP3 = (
     ("ical", "ic"), ("ful", ""), ("ness", ""),
 )  # fmt: skip
 _STEP4 = (
-    "al ance ence er ic able ible ant ement ment ent ion ou ism ate iti ous "
-    "ive ize"
-).split()
+    "al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment",
+    "ent", "ion", "ou", "ism", "ate", "iti", "ous", "ive", "ize",
+)  # fmt: skip
 
 
 @lru_cache(maxsize=16384)
@@ -364,9 +367,7 @@ def stem(word: str) -> str:
     if len(w) <= 2:
         return w
     # step 1a
-    if w.endswith("sses"):
-        w = w[:-2]
-    elif w.endswith("ies"):
+    if w.endswith("sses") or w.endswith("ies"):
         w = w[:-2]
     elif w.endswith("s") and not w.endswith("ss"):
         w = w[:-1]

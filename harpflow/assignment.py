@@ -1,0 +1,282 @@
+"""The matcher's core: propagate similarity, assign, group neighbours.
+
+:func:`solve` is called by :func:`harpflow.match.match` in one canonical
+orientation of the two flows. It builds the pair similarity of
+:mod:`harpflow.similarity`, propagates it over predecessors and successors
+(bounded similarity flooding, Melnik et al. 2002, with the best-counterpart
+neighbour score of Dijkman et al. 2009), solves a maximum-weight assignment
+with the Hungarian method and forms one-to-many groups of adjacent steps.
+See :mod:`harpflow.match` for the references.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from harpflow.glossary import Glossary
+from harpflow.match import Correspondence, labels_of
+from harpflow.model import Flow
+from harpflow.similarity import (
+    coverage_matrix,
+    depth,
+    idf_weights,
+    kind_of,
+    label_similarity,
+    lane_similarity,
+    position_similarity,
+    type_similarity,
+)
+from harpflow.text import Label
+
+__all__ = ["PairScores", "pair_scores", "solve"]
+
+#: Weights of label, type, lane and position in the base similarity of two
+#: activities, and of two events or gateways (whose labels say less).
+ACTIVITY_WEIGHTS = (0.75, 0.05, 0.08, 0.12)
+OTHER_WEIGHTS = (0.4, 0.2, 0.1, 0.3)
+#: Smallest label similarity for two activities to be paired at all.
+MIN_LABEL = 0.2
+#: Tie-break weight favouring nodes at similar places in node order.
+EPSILON = 1e-6
+
+
+@dataclass
+class _Side:
+    flow: Flow
+    order: list[str]
+    labels: list[Label]
+    kinds: list[str]
+    preds: list[list[int]]
+    succs: list[list[int]]
+    act_neighbours: list[list[int]] = field(default_factory=list)
+
+
+def _side(flow: Flow) -> _Side:
+    order = list(flow.nodes)
+    index = {n: i for i, n in enumerate(order)}
+    graph = flow.sequence_graph()
+    preds = [sorted(index[p] for p in graph.predecessors(n)) for n in order]
+    succs = [sorted(index[s] for s in graph.successors(n)) for n in order]
+    kinds = [kind_of(flow.nodes[n].type) for n in order]
+    side = _Side(flow, order, labels_of(flow), kinds, preds, succs)
+    # activities next to each activity, looking through gateways and events
+    for i in range(len(order)):
+        found: set[int] = set()
+        if kinds[i] == "activity":
+            for step in (preds, succs):
+                stack, seen = list(step[i]), {i}
+                while stack:
+                    j = stack.pop()
+                    if j in seen:
+                        continue
+                    seen.add(j)
+                    if kinds[j] == "activity":
+                        found.add(j)
+                    elif kinds[j] == "gateway":
+                        stack.extend(step[j])
+        side.act_neighbours.append(sorted(found))
+    return side
+
+
+def _padded(neighbours: list[list[int]], pad: int) -> np.ndarray:
+    width = max((len(x) for x in neighbours), default=0) or 1
+    out = np.full((len(neighbours), width), pad, dtype=np.intp)
+    for i, x in enumerate(neighbours):
+        out[i, : len(x)] = x
+    return out
+
+
+def _row_normalised(neighbours: list[list[int]], n: int) -> np.ndarray:
+    out = np.zeros((len(neighbours), n))
+    for i, x in enumerate(neighbours):
+        if x:
+            out[i, x] = 1.0 / len(x)
+    return out
+
+
+def _neighbourhood(
+    sim: np.ndarray, na: list[list[int]], nb: list[list[int]]
+) -> np.ndarray:
+    """Mean best-counterpart similarity of the neighbours of each pair.
+
+    For pair (i, j): each neighbour of i counts with its best match among
+    the neighbours of j, and the other way round; the two means are
+    averaged. 1 when neither has neighbours, 0 when only one has.
+    """
+    size_a, size_b = sim.shape
+    padded = np.concatenate([sim, np.full((size_a, 1), -1.0)], axis=1)
+    best_in_b = padded[:, _padded(nb, size_b)].max(axis=2)  # (nA, nB)
+    best_in_b = np.where(best_in_b < 0, 0.0, best_in_b)
+    padded_t = np.concatenate([sim.T, np.full((size_b, 1), -1.0)], axis=1)
+    best_in_a = padded_t[:, _padded(na, size_a)].max(axis=2).T  # (nA, nB)
+    best_in_a = np.where(best_in_a < 0, 0.0, best_in_a)
+    forward = _row_normalised(na, size_a) @ best_in_b
+    backward = best_in_a @ _row_normalised(nb, size_b).T
+    result: np.ndarray = (forward + backward) / 2.0
+    has_a = np.array([bool(x) for x in na])[:, None]
+    has_b = np.array([bool(x) for x in nb])[None, :]
+    result = np.where(~has_a & ~has_b, 1.0, np.where(has_a ^ has_b, 0.0, result))
+    return result
+
+
+@dataclass
+class PairScores:
+    """The matrices behind one matching (rows: flow a, columns: flow b)."""
+
+    label: np.ndarray
+    base: np.ndarray
+    combined: np.ndarray
+    allowed: np.ndarray
+
+
+def pair_scores(
+    a: _Side, b: _Side, glossary: Glossary, *, structure: float, iterations: int
+) -> PairScores:
+    """Label, base and propagated similarity of every node pair."""
+    label = label_similarity(a.labels, b.labels, glossary)
+    types = type_similarity(
+        [a.flow.nodes[n].type for n in a.order], [b.flow.nodes[n].type for n in b.order]
+    )
+    lanes = lane_similarity(
+        [a.flow.nodes[n].lane or a.flow.nodes[n].pool for n in a.order],
+        [b.flow.nodes[n].lane or b.flow.nodes[n].pool for n in b.order],
+        glossary,
+    )
+    pos = position_similarity(depth(a.flow, a.order), depth(b.flow, b.order))
+    act = (
+        np.array([k == "activity" for k in a.kinds])[:, None]
+        & np.array([k == "activity" for k in b.kinds])[None, :]
+    )
+    wa, wo = ACTIVITY_WEIGHTS, OTHER_WEIGHTS
+    base = np.where(
+        act,
+        wa[0] * label + wa[1] * types + wa[2] * lanes + wa[3] * pos,
+        wo[0] * label + wo[1] * types + wo[2] * lanes + wo[3] * pos,
+    )
+    kinds_a = np.array(a.kinds, dtype=object)[:, None]
+    kinds_b = np.array(b.kinds, dtype=object)[None, :]
+    compatible = kinds_a == kinds_b
+    base = np.where(compatible, base, 0.0)
+    combined = base
+    for _ in range(iterations):
+        around = (
+            _neighbourhood(combined, a.preds, b.preds)
+            + _neighbourhood(combined, a.succs, b.succs)
+        ) / 2.0
+        combined = np.where(
+            compatible, (1.0 - structure) * base + structure * around, 0.0
+        )
+    combined = np.clip(np.round(combined, 9), 0.0, 1.0)
+    allowed = compatible & ~(act & (label < MIN_LABEL))
+    return PairScores(label, base, combined, allowed)
+
+
+def _assign(scores: PairScores, threshold: float) -> list[tuple[int, int, float]]:
+    combined, allowed = scores.combined, scores.allowed
+    size_a, size_b = combined.shape
+    if size_a == 0 or size_b == 0:
+        return []
+    ok = allowed & (combined >= threshold)
+    rel_a = np.arange(size_a)[:, None] / max(size_a, 1)
+    rel_b = np.arange(size_b)[None, :] / max(size_b, 1)
+    weight = np.where(ok, combined + EPSILON * (1.0 - np.abs(rel_a - rel_b)), 0.0)
+    rows, cols = linear_sum_assignment(weight, maximize=True)
+    return [
+        (int(i), int(j), float(combined[i, j]))
+        for i, j in zip(rows, cols, strict=True)
+        if ok[i, j]
+    ]
+
+
+def _merged(labels: list[Label]) -> Label:
+    tokens = tuple(t for lab in labels for t in lab.tokens)
+    text = "".join(lab.text for lab in labels)
+    return Label(text, None, text, tokens, labels[0].language)
+
+
+def _grow(
+    groups: list[tuple[list[int], list[int], float]],
+    mine: _Side,
+    theirs: _Side,
+    glossary: Glossary,
+    weights: dict[str, float],
+    flip: bool,
+) -> None:
+    """Add unmatched activities of ``mine`` to their neighbours' groups."""
+
+    def members(g: tuple[list[int], list[int], float]) -> tuple[list[int], list[int]]:
+        return (g[1], g[0]) if flip else (g[0], g[1])
+
+    taken = {i for g in groups for i in members(g)[0]}
+    changed = True
+    while changed:
+        changed = False
+        for u in range(len(mine.order)):
+            if u in taken or mine.kinds[u] != "activity" or not mine.labels[u].tokens:
+                continue
+            best: tuple[float, int] | None = None
+            for gi, g in enumerate(groups):
+                own, other = members(g)
+                if len(other) != 1 or not set(own) & set(mine.act_neighbours[u]):
+                    continue
+                y = theirs.labels[other[0]]
+                before = _merged([mine.labels[i] for i in own])
+                after = _merged([mine.labels[i] for i in sorted([*own, u])])
+                cov_u, _ = coverage_matrix(
+                    [mine.labels[u]], [y], glossary, weights=weights
+                )
+                _, cov_before = coverage_matrix(
+                    [before], [y], glossary, weights=weights
+                )
+                _, cov_after = coverage_matrix([after], [y], glossary, weights=weights)
+                gain = float(cov_after[0, 0] - cov_before[0, 0])
+                if cov_u[0, 0] >= 0.5 and gain >= 0.15:
+                    cand = (gain + float(cov_u[0, 0]), gi)
+                    if best is None or cand[0] > best[0]:
+                        best = cand
+            if best is not None:
+                g = groups[best[1]]
+                own, other = members(g)
+                new_own = sorted([*own, u])
+                score = round((g[2] * len(own) + best[0] / 2) / (len(own) + 1), 4)
+                groups[best[1]] = (
+                    (other, new_own, score) if flip else (new_own, other, score)
+                )
+                taken.add(u)
+                changed = True
+
+
+def solve(
+    a: Flow,
+    b: Flow,
+    glossary: Glossary,
+    *,
+    threshold: float,
+    structure: float,
+    iterations: int,
+    one_to_many: bool,
+) -> list[Correspondence]:
+    """Correspondences between ``a`` and ``b`` (see :func:`harpflow.match.match`)."""
+    side_a, side_b = _side(a), _side(b)
+    scores = pair_scores(
+        side_a, side_b, glossary, structure=structure, iterations=iterations
+    )
+    pairs = _assign(scores, threshold)
+    groups: list[tuple[list[int], list[int], float]] = [
+        ([i], [j], round(s, 4)) for i, j, s in pairs
+    ]
+    if one_to_many:
+        weights = idf_weights([*side_a.labels, *side_b.labels])
+        _grow(groups, side_a, side_b, glossary, weights, flip=False)
+        _grow(groups, side_b, side_a, glossary, weights, flip=True)
+    return [
+        Correspondence(
+            tuple(sorted(side_a.order[i] for i in ga)),
+            tuple(sorted(side_b.order[j] for j in gb)),
+            score,
+        )
+        for ga, gb, score in groups
+    ]

@@ -1,0 +1,314 @@
+"""Pairwise node similarity between two flows, as matrices.
+
+The matcher (:mod:`harpflow.match`) compares every node of one flow with
+every node of the other. This module computes the parts of that comparison
+that look at one node pair at a time:
+
+* **label similarity**: a weighted soft overlap of the normalised tokens
+  (:func:`harpflow.text.normalise`) in which two tokens agree fully when
+  equal, largely when they share a coarse glossary cluster (受付 ≈ 受理,
+  check ≈ verify), and partly when they are spelled alike (a typo, a
+  variant); tokens are weighted by inverse document frequency over the
+  labels of both flows, so that words every step shares (確認, claim) count
+  less. It is combined with a character similarity of the normalised texts
+  (Levenshtein ratio), which catches compounds the tokenizer splits
+  differently. This follows the bag-of-words label similarity of
+  Klinkmüller et al. [1]_ and the synonym-aware word similarity of
+  Leopold et al. [2]_, with a domain glossary in place of WordNet.
+* **type, lane and position similarity**: node kinds must be compatible
+  (activities with activities, start with start events, gateways with
+  gateways); lanes are compared through their canonical glossary name;
+  position is the node's relative depth from the start.
+
+All functions here are pure and vectorised with numpy and rapidfuzz's
+``cdist``, so two 100-step flows compare in milliseconds.
+
+References
+----------
+.. [1] C. Klinkmüller, I. Weber, J. Mendling, H. Leopold, A. Ludwig,
+   "Increasing recall of process model matching by improved activity label
+   matching", BPM 2013, LNCS 8094, pp. 211-218.
+.. [2] H. Leopold, M. Niepert, M. Weidlich, J. Mendling, R. Dijkman,
+   H. Stuckenschmidt, "Probabilistic optimization of semantic process model
+   matching", BPM 2012, LNCS 7481, pp. 319-334.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from harpflow.glossary import Glossary
+from harpflow.model import ACTIVITY_TYPES, GATEWAY_TYPES, Flow
+from harpflow.text import Label
+
+__all__ = [
+    "SYNONYM_SIMILARITY",
+    "coverage_matrix",
+    "depth",
+    "idf_weights",
+    "kind_of",
+    "label_similarity",
+    "lane_similarity",
+    "position_similarity",
+    "token_similarity",
+    "type_similarity",
+]
+
+#: Similarity of two different tokens that share a coarse glossary cluster.
+SYNONYM_SIMILARITY = 0.85
+#: Spelling similarity (Levenshtein ratio) from which two tokens count as
+#: variants of one word; below it they count as different words.
+SPELLING_FLOOR = 0.75
+
+
+def kind_of(node_type: str) -> str:
+    """The compatibility class of a BPMN node type.
+
+    Examples
+    --------
+    >>> kind_of("userTask"), kind_of("startEvent"), kind_of("parallelGateway")
+    ('activity', 'start', 'gateway')
+    """
+    if node_type in ACTIVITY_TYPES:
+        return "activity"
+    if node_type in GATEWAY_TYPES:
+        return "gateway"
+    if node_type == "startEvent":
+        return "start"
+    if node_type == "endEvent":
+        return "end"
+    return "intermediate"
+
+
+def token_similarity(
+    vocab_a: Sequence[str], vocab_b: Sequence[str], glossary: Glossary
+) -> np.ndarray:
+    """Similarity of every token of ``vocab_a`` with every one of ``vocab_b``.
+
+    1 for equal tokens, :data:`SYNONYM_SIMILARITY` for tokens in one coarse
+    glossary cluster, a scaled spelling similarity for close spellings, and
+    0 otherwise.
+
+    Examples
+    --------
+    >>> from harpflow.glossary import default_glossary
+    >>> token_similarity(["受け付け", "check"], ["受理", "verifi"],
+    ...                  default_glossary()).round(2).tolist()
+    [[0.85, 0.0], [0.0, 0.85]]
+    """
+    if not vocab_a or not vocab_b:
+        return np.zeros((len(vocab_a), len(vocab_b)))
+    spell = process.cdist(
+        list(vocab_a),
+        list(vocab_b),
+        scorer=Levenshtein.normalized_similarity,
+        dtype=np.float64,
+    )
+    # only long enough words may count as misspellings of each other
+    long_a = np.array([len(t) >= 4 for t in vocab_a])[:, None]
+    long_b = np.array([len(t) >= 4 for t in vocab_b])[None, :]
+    typo = np.where(
+        (spell >= SPELLING_FLOOR) & long_a & long_b,
+        SYNONYM_SIMILARITY * spell,
+        0.0,
+    )
+    concepts_a = [glossary.concepts(t) for t in vocab_a]
+    concepts_b = [glossary.concepts(t) for t in vocab_b]
+    names = sorted(set().union(*concepts_a, *concepts_b))
+    if names:
+        col = {c: i for i, c in enumerate(names)}
+        ca = np.zeros((len(vocab_a), len(names)))
+        cb = np.zeros((len(vocab_b), len(names)))
+        for i, cs in enumerate(concepts_a):
+            ca[i, [col[c] for c in cs]] = 1.0
+        for i, cs in enumerate(concepts_b):
+            cb[i, [col[c] for c in cs]] = 1.0
+        synonym = np.where(ca @ cb.T > 0, SYNONYM_SIMILARITY, 0.0)
+    else:
+        synonym = np.zeros_like(spell)
+    equal = (spell == 1.0).astype(float)
+    result: np.ndarray = np.maximum(np.maximum(typo, synonym), equal)
+    return result
+
+
+def _incidence(
+    labels: Sequence[Label], vocab: dict[str, int], weight: dict[str, float]
+) -> np.ndarray:
+    """Row-normalised weighted token incidence (labels x vocabulary)."""
+    matrix = np.zeros((len(labels), len(vocab)))
+    for i, label in enumerate(labels):
+        for t in set(label.tokens):
+            matrix[i, vocab[t]] = weight[t]
+        total = matrix[i].sum()
+        if total > 0:
+            matrix[i] /= total
+    return matrix
+
+
+def coverage_matrix(
+    labels_a: Sequence[Label],
+    labels_b: Sequence[Label],
+    glossary: Glossary,
+    *,
+    weights: dict[str, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """How much of each label's tokens the other label covers.
+
+    Returns ``(cov_ab, cov_ba)``: ``cov_ab[i, j]`` is the weighted share of
+    the tokens of ``labels_a[i]`` that find a counterpart in
+    ``labels_b[j]`` (each token counting with its best match), and
+    ``cov_ba[i, j]`` the share of ``labels_b[j]``'s tokens covered by
+    ``labels_a[i]``. Token weights default to inverse document frequency
+    over both label lists.
+    """
+    vocab_a = sorted({t for lab in labels_a for t in lab.tokens})
+    vocab_b = sorted({t for lab in labels_b for t in lab.tokens})
+    if weights is None:
+        weights = idf_weights([*labels_a, *labels_b])
+    index_a = {t: i for i, t in enumerate(vocab_a)}
+    index_b = {t: i for i, t in enumerate(vocab_b)}
+    tsim = token_similarity(vocab_a, vocab_b, glossary)
+    inc_a = _incidence(labels_a, index_a, weights)
+    inc_b = _incidence(labels_b, index_b, weights)
+    # best[t, j]: best match of token t of A among the tokens of label j of B
+    best_ab = np.zeros((len(vocab_a), len(labels_b)))
+    for j, label in enumerate(labels_b):
+        cols = [index_b[t] for t in set(label.tokens)]
+        if cols and len(vocab_a):
+            best_ab[:, j] = tsim[:, cols].max(axis=1)
+    best_ba = np.zeros((len(vocab_b), len(labels_a)))
+    for i, label in enumerate(labels_a):
+        rows = [index_a[t] for t in set(label.tokens)]
+        if rows and len(vocab_b):
+            best_ba[:, i] = tsim[rows, :].max(axis=0)
+    cov_ab: np.ndarray = inc_a @ best_ab
+    cov_ba: np.ndarray = (inc_b @ best_ba).T
+    return cov_ab, cov_ba
+
+
+def idf_weights(labels: Sequence[Label]) -> dict[str, float]:
+    """Inverse document frequency of each token over a list of labels.
+
+    Examples
+    --------
+    >>> from harpflow.text import normalise
+    >>> w = idf_weights([normalise(x) for x in ("受付", "受付審査", "決裁")])
+    >>> w["受け付け"] < w["決裁"]
+    True
+    """
+    df: dict[str, int] = {}
+    for label in labels:
+        for t in set(label.tokens):
+            df[t] = df.get(t, 0) + 1
+    n = max(len(labels), 1)
+    return {t: math.log(1.0 + n / d) for t, d in sorted(df.items())}
+
+
+def label_similarity(
+    labels_a: Sequence[Label],
+    labels_b: Sequence[Label],
+    glossary: Glossary,
+    *,
+    char_weight: float = 0.3,
+) -> np.ndarray:
+    """Label similarity of every pair, in [0, 1].
+
+    The mean of both coverages (:func:`coverage_matrix`) mixed with the
+    Levenshtein ratio of the normalised texts (weight ``char_weight``). Two
+    empty labels are fully similar; an empty and a non-empty one score 0.5
+    (nothing is known).
+
+    Examples
+    --------
+    >>> from harpflow.glossary import default_glossary
+    >>> from harpflow.text import normalise
+    >>> a = [normalise("申請書の受付"), normalise("決裁")]
+    >>> b = [normalise("申請書を受理する"), normalise("課長決裁")]
+    >>> label_similarity(a, b, default_glossary()).round(2).tolist()
+    [[0.86, 0.0], [0.0, 0.64]]
+    """
+    cov_ab, cov_ba = coverage_matrix(labels_a, labels_b, glossary)
+    token = (cov_ab + cov_ba) / 2.0
+    texts_a = [lab.text.replace(" ", "") for lab in labels_a]
+    texts_b = [lab.text.replace(" ", "") for lab in labels_b]
+    if texts_a and texts_b:
+        chars = process.cdist(
+            texts_a,
+            texts_b,
+            scorer=Levenshtein.normalized_similarity,
+            dtype=np.float64,
+        )
+    else:
+        chars = np.zeros((len(texts_a), len(texts_b)))
+    sim = (1.0 - char_weight) * token + char_weight * chars
+    empty_a = np.array([not lab.tokens for lab in labels_a], dtype=bool)[:, None]
+    empty_b = np.array([not lab.tokens for lab in labels_b], dtype=bool)[None, :]
+    sim = np.where(empty_a & empty_b, np.where(chars == 1.0, 1.0, 0.5), sim)
+    sim = np.where(empty_a ^ empty_b, 0.5 * chars, sim)
+    result: np.ndarray = np.clip(sim, 0.0, 1.0)
+    return result
+
+
+def type_similarity(types_a: Sequence[str], types_b: Sequence[str]) -> np.ndarray:
+    """1 for equal types, 0.5 for compatible ones, 0 for incompatible ones.
+
+    Compatible means of one :func:`kind_of` class (a userTask and a
+    manualTask; an exclusive and a parallel gateway).
+    """
+    kinds_a = [kind_of(t) for t in types_a]
+    kinds_b = [kind_of(t) for t in types_b]
+    out = np.zeros((len(types_a), len(types_b)))
+    for i, (ta, ka) in enumerate(zip(types_a, kinds_a, strict=True)):
+        for j, (tb, kb) in enumerate(zip(types_b, kinds_b, strict=True)):
+            if ka == kb:
+                out[i, j] = 1.0 if ta == tb else 0.5
+    return out
+
+
+def lane_similarity(
+    lanes_a: Sequence[str | None], lanes_b: Sequence[str | None], glossary: Glossary
+) -> np.ndarray:
+    """1 for lanes with one canonical name, 0 for different ones, 0.5 unknown."""
+    canon_a = [glossary.lane(x) if x else None for x in lanes_a]
+    canon_b = [glossary.lane(x) if x else None for x in lanes_b]
+    out = np.full((len(lanes_a), len(lanes_b)), 0.5)
+    for i, la in enumerate(canon_a):
+        if la is None:
+            continue
+        for j, lb in enumerate(canon_b):
+            if lb is not None:
+                out[i, j] = 1.0 if la == lb else 0.0
+    return out
+
+
+def depth(flow: Flow, order: Sequence[str]) -> np.ndarray:
+    """Relative depth of each node: shortest sequence-flow distance from a
+    start (a node without predecessors), divided by the largest such
+    distance; 0.5 for nodes no start reaches."""
+    graph = flow.sequence_graph()
+    starts = [n for n in order if graph.in_degree(n) == 0]
+    dist: dict[str, int] = {}
+    frontier = list(starts)
+    for n in frontier:
+        dist[n] = 0
+    while frontier:
+        nxt: list[str] = []
+        for n in frontier:
+            for m in graph.successors(n):
+                if m not in dist:
+                    dist[m] = dist[n] + 1
+                    nxt.append(m)
+        frontier = nxt
+    top = max(dist.values(), default=0) or 1
+    return np.array([dist[n] / top if n in dist else 0.5 for n in order])
+
+
+def position_similarity(pos_a: np.ndarray, pos_b: np.ndarray) -> np.ndarray:
+    """``1 - |depth_a - depth_b|`` for every pair."""
+    result: np.ndarray = 1.0 - np.abs(pos_a[:, None] - pos_b[None, :])
+    return result
