@@ -141,5 +141,78 @@ def convert(src: Path, dest: Path, to_fmt: str | None, from_fmt: str | None) -> 
     write(read(src, format=from_fmt), dest, format=to_fmt)
 
 
+@main.command("match")
+@click.argument("file_a", type=click.Path(exists=True, path_type=Path))
+@click.argument("file_b", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--format",
+    "out_fmt",
+    type=click.Choice(["rdf", "csv"]),
+    default=None,
+    help="Write the pairs as Alignment API RDF or correspondence CSV.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), default=None, help="Output file."
+)
+@click.option(
+    "--threshold", type=float, default=0.5, show_default=True, help="Smallest score."
+)
+@click.option(
+    "--glossary",
+    "glossary_path",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="A glossary YAML merged into the bundled one.",
+)
+def match_cmd(
+    file_a: Path,
+    file_b: Path,
+    as_json: bool,
+    out_fmt: str | None,
+    output: Path | None,
+    threshold: float,
+    glossary_path: Path | None,
+) -> None:
+    """Match the steps of flow A with those of flow B."""
+    from urllib.parse import quote
+
+    from harpflow.glossary import Glossary, default_glossary
+    from harpflow.io import read
+    from harpflow.io.alignment import write_alignment, write_correspondences_csv
+    from harpflow.match import match
+
+    glossary = default_glossary()
+    if glossary_path is not None:
+        glossary = glossary.merge(Glossary.load(glossary_path))
+    a, b = read(file_a), read(file_b)
+    result = match(a, b, threshold=threshold, glossary=glossary)
+    if out_fmt is None and output is not None:
+        out_fmt = "rdf" if output.suffix.lower() in (".rdf", ".xml") else "csv"
+    if out_fmt is not None:
+        if out_fmt == "rdf":
+            data = write_alignment(
+                result,
+                output,
+                onto1=quote(file_a.as_posix()),
+                onto2=quote(file_b.as_posix()),
+            )
+        else:
+            data = write_correspondences_csv(
+                result, output, meta={"a": str(file_a), "b": str(file_b)}
+            )
+        if output is None and data is not None:
+            click.echo(data.decode("utf-8"), nl=False)
+        return
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    for pair in result.to_dict()["pairs"]:
+        a_ids, b_ids = "+".join(pair["a"]), "+".join(pair["b"])
+        a_label = " ".join(pair["a_label"].split())
+        b_label = " ".join(pair["b_label"].split())
+        click.echo(f"{pair['score']:.2f}  {a_ids} {a_label}  =  {b_ids} {b_label}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
