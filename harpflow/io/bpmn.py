@@ -413,6 +413,9 @@ def _node_attrs(st: _State, rec: _NodeRec) -> dict[str, Any]:
         trigger = _trigger(st, el)
         if trigger:
             attrs["trigger"] = trigger
+        link = el.find(_M + "linkEventDefinition")
+        if link is not None and link.get("name"):
+            attrs["link"] = link.get("name")
         if rec.type == "boundaryEvent":
             host = _ref(el.get("attachedToRef"), st.nodes)
             attrs["attached_to"] = st.mid(host) if host else None

@@ -1,0 +1,667 @@
+"""BPMN 2.0 XML: write a :class:`~harpflow.model.Flow` with complete DI.
+
+The output validates against the OMG BPMN 2.0 XSD. It holds a
+collaboration when the flow has pools or message flows, one process per
+pool (and one more for nodes in no pool), lane sets with nested lanes,
+sub-process children inside their sub-process, data objects with their
+data associations, text annotations, and diagram interchange for every
+element: a shape for every node, lane, pool, data object and annotation,
+an edge of at least two waypoints for every flow and association. The
+flow's own coordinates are used when every node has them; otherwise
+:func:`harpflow.layout.layout` computes them.
+
+Ids that are not valid XML ids (``"1"``, ``"5c"``, ``"窓口"`` from a step
+table) are replaced by valid ones derived from them, and the original is
+kept in ``hf:id`` in the namespace ``https://harpflow.dev/schema/1``, which
+:func:`~harpflow.io.bpmn.read_bpmn` restores. Node attributes BPMN cannot
+say (medium, location, function ids, forms that are not data objects,
+system, ...) are kept in ``hf:`` attributes and extension elements.
+
+Notes
+-----
+- A data object read by a gateway or a catching event, or written by a
+  throwing event, is joined to it by a directed association, as BPMN allows
+  no data association there.
+- A ``default`` flow leaving a parallel or event-based gateway cannot be
+  marked (BPMN has no default there) and is written as a plain flow.
+- Extra node attributes that are not text or lists of text are written as
+  text and read back as text.
+
+Examples
+--------
+>>> from harpflow.model import Flow
+>>> from harpflow.io.bpmn_write import write_bpmn
+>>> from harpflow.io.bpmn import read_bpmn
+>>> flow = Flow("転入届")
+>>> _ = flow.add_node("1", type="startEvent", lane="窓口")
+>>> _ = flow.add_node("2", label="受付", lane="窓口", medium="paper")
+>>> _ = flow.add_edge("1", "2")
+>>> data = write_bpmn(flow)
+>>> b'<bpmn:startEvent id="n_1" hf:id="1"' in data
+True
+>>> back = read_bpmn(data)
+>>> back.nodes["2"].label, back.nodes["2"].lane, back.nodes["2"].medium
+('受付', '窓口', 'paper')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from lxml import etree
+
+from harpflow.io.bpmn import BPMN_NS, BPMNDI_NS, DC_NS, DI_NS, HF_NS
+from harpflow.io.source import emit
+from harpflow.layout import Layout, existing_layout, layout
+from harpflow.model import ACTIVITY_TYPES, Flow
+
+__all__ = ["write_bpmn"]
+
+_XSI = "http://www.w3.org/2001/XMLSchema-instance"
+_NSMAP = {
+    "bpmn": BPMN_NS,
+    "bpmndi": BPMNDI_NS,
+    "dc": DC_NS,
+    "di": DI_NS,
+    "hf": HF_NS,
+    "xsi": _XSI,
+}
+_M, _HF = "{" + BPMN_NS + "}", "{" + HF_NS + "}"
+_VALID_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+_SAFE_TAIL = re.compile(r"^[A-Za-z0-9_.\-]+$")
+#: Node attributes that the BPMN elements themselves express.
+_EXPRESSED = frozenset(
+    {
+        "type",
+        "label",
+        "lane",
+        "lane_id",
+        "pool",
+        "pool_id",
+        "parent",
+        "documentation",
+        "trigger",
+        "attached_to",
+        "cancel_activity",
+        "loop",
+        "bounds",
+        "source",
+        "triggered_by_event",
+        "called_element",
+        "direction",
+        "forms",
+        "link",
+    }
+)
+_DEFINITIONS = {
+    "cancel": "cancelEventDefinition",
+    "compensation": "compensateEventDefinition",
+    "conditional": "conditionalEventDefinition",
+    "error": "errorEventDefinition",
+    "escalation": "escalationEventDefinition",
+    "link": "linkEventDefinition",
+    "message": "messageEventDefinition",
+    "signal": "signalEventDefinition",
+    "terminate": "terminateEventDefinition",
+    "timer": "timerEventDefinition",
+}
+_CATCH = frozenset({"startEvent", "intermediateCatchEvent", "boundaryEvent"})
+_THROW = frozenset({"endEvent", "intermediateThrowEvent", "implicitThrowEvent"})
+_WITH_DEFAULT = ACTIVITY_TYPES | {
+    "exclusiveGateway",
+    "inclusiveGateway",
+    "complexGateway",
+}
+_DIRECTIONS = frozenset({"Unspecified", "Converging", "Diverging", "Mixed"})
+
+
+class _Ids:
+    """Valid, unique XML ids for model ids, assigned in a fixed order."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+        self.table: dict[tuple[str, str], str] = {}
+
+    def assign(self, kind: str, model_id: str, prefix: str) -> str:
+        if _VALID_ID.match(model_id) and model_id not in self.taken:
+            xml_id = model_id
+        elif _SAFE_TAIL.match(model_id):
+            xml_id = self.fresh(prefix + model_id)
+        else:
+            digest = hashlib.sha1(model_id.encode("utf-8")).hexdigest()[:10]
+            xml_id = self.fresh(prefix + digest)
+        self.taken.add(xml_id)
+        self.table[(kind, model_id)] = xml_id
+        return xml_id
+
+    def fresh(self, base: str) -> str:
+        candidate, n = base, 1
+        while candidate in self.taken:
+            n += 1
+            candidate = f"{base}_{n}"
+        self.taken.add(candidate)
+        return candidate
+
+    def __call__(self, kind: str, model_id: str) -> str:
+        return self.table[(kind, model_id)]
+
+
+def _num(value: float) -> str:
+    value = round(float(value), 2)
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+def _sub(parent: etree._Element, tag: str, **attrs: str | None) -> etree._Element:
+    el = etree.SubElement(parent, _M + tag)
+    for key, value in attrs.items():
+        if value is not None:
+            el.set(key, value)
+    return el
+
+
+def _keep_id(el: etree._Element, xml_id: str, model_id: str) -> None:
+    if xml_id != model_id:
+        el.set(_HF + "id", model_id)
+
+
+class _Writer:
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+        self.g = flow.graph
+        self.ids = _Ids()
+        self.lay: Layout = (
+            existing_layout(flow)
+            if len(flow.graph)
+            and all(d.get("bounds") for _, d in flow.graph.nodes(data=True))
+            else layout(flow)
+        )
+        ids = self.ids
+        for p in flow.pools:
+            ids.assign("pool", p.id, "p_")
+        for lane in flow.lanes:
+            ids.assign("lane", lane.id, "l_")
+        for n in flow.graph:
+            ids.assign("node", n, "n_")
+        for _, _, d in flow.graph.edges(data=True):
+            for eid in (d["id"], *d.get("duplicates", ())):
+                ids.assign("edge", eid, "f_")
+        for m in flow.pool_messages:
+            ids.assign("edge", m.id, "f_")
+        for obj in flow.data_objects:
+            ids.assign("data", obj.id, "d_")
+        for ann in flow.annotations:
+            ids.assign("ann", ann.id, "a_")
+        self.di_edges: list[tuple[str, tuple[tuple[float, float], ...]]] = []
+
+    # -- structure --------------------------------------------------------
+
+    def process_keys(self) -> list[str | None]:
+        """One process per pool showing a process or holding nodes/lanes."""
+        flow = self.flow
+        used = {d.get("pool_id") for _, d in self.g.nodes(data=True)}
+        used |= {self.lane_pool(lane.id) for lane in flow.lanes}
+        keys: list[str | None] = [p.id for p in flow.pools if p.process or p.id in used]
+        if None in used or not keys:
+            keys.append(None)
+        return keys
+
+    def lane_pool(self, lane_id: str) -> str | None:
+        lane = self.flow._extras.lanes[lane_id]
+        if lane.pool is not None:
+            return lane.pool
+        for _, d in self.g.nodes(data=True):
+            if d.get("lane_id") == lane_id and d.get("pool_id"):
+                return str(d["pool_id"])
+        return None
+
+    def build(self) -> etree._Element:
+        flow = self.flow
+        root = etree.Element(_M + "definitions", nsmap=_NSMAP)
+        root.set("id", "Definitions_1")
+        if flow.name:
+            root.set("name", str(flow.name))
+        root.set("targetNamespace", "https://harpflow.dev/flows")
+        root.set("exporter", "harpflow")
+        for meta in ("area", "procedure", "town"):
+            value = getattr(flow, meta)
+            if value:
+                root.set(_HF + meta, str(value))
+        keys = self.process_keys()
+        proc_ids: dict[str | None, str] = {}
+        for key in keys:
+            pool = flow._extras.pools.get(key) if key else None
+            wanted = pool.process if pool and pool.process else "Process_1"
+            proc_ids[key] = self.ids.fresh(
+                wanted if _VALID_ID.match(wanted) else "Process_1"
+            )
+        collab_id = None
+        messages = any(e.kind == "message" for e in flow.edges) or flow.pool_messages
+        if flow.pools or messages:
+            collab_id = self.ids.fresh("Collaboration_1")
+            collab = _sub(root, "collaboration", id=collab_id, name=flow.name or None)
+            for p in flow.pools:
+                el = _sub(
+                    collab,
+                    "participant",
+                    id=self.ids("pool", p.id),
+                    name=p.name or None,
+                    processRef=proc_ids.get(p.id),
+                )
+                _keep_id(el, self.ids("pool", p.id), p.id)
+            self.message_flows(collab)
+            self.collab = collab
+        self.containers: dict[str | None, etree._Element] = {}
+        for key in keys:
+            pool = flow._extras.pools.get(key) if key else None
+            name = pool.name if pool else (flow.name if not flow.pools else None)
+            proc = _sub(
+                root,
+                "process",
+                id=proc_ids[key],
+                name=name or None,
+                isExecutable="false",
+            )
+            self.containers[key] = proc
+            self.lane_set(proc, key)
+        self.node_parents()
+        for key in keys:
+            self.fill(self.containers[key], key, None)
+        self.artifacts(collab_id is not None)
+        self.diagram(root, collab_id or proc_ids[keys[0]])
+        return root
+
+    def message_flows(self, collab: etree._Element) -> None:
+        ids = self.ids
+        for e in self.flow.edges:
+            if e.kind != "message":
+                continue
+            for eid in (e.id, *e.attrs.get("duplicates", ())):
+                xml_id = ids("edge", eid)
+                el = _sub(
+                    collab,
+                    "messageFlow",
+                    id=xml_id,
+                    name=e.label or None,
+                    sourceRef=ids("node", e.source),
+                    targetRef=ids("node", e.target),
+                )
+                _keep_id(el, xml_id, eid)
+                self.di_edges.append((xml_id, self.lay.edges[eid]))
+        for m in self.flow.pool_messages:
+            xml_id = ids("edge", m.id)
+
+            def end(ref: str) -> str:
+                kind = "node" if ref in self.g else "pool"
+                return ids(kind, ref)
+
+            el = _sub(
+                collab,
+                "messageFlow",
+                id=xml_id,
+                name=m.label or None,
+                sourceRef=end(m.source),
+                targetRef=end(m.target),
+            )
+            _keep_id(el, xml_id, m.id)
+            self.di_edges.append((xml_id, self.lay.pool_messages[m.id]))
+
+    def lane_set(self, proc: etree._Element, key: str | None) -> None:
+        lanes = [ln for ln in self.flow.lanes if self.lane_pool(ln.id) == key]
+        if not lanes:
+            return
+        mine = {ln.id for ln in lanes}
+        kids: dict[str | None, list[str]] = {}
+        for ln in lanes:
+            parent = ln.parent if ln.parent in mine else None
+            kids.setdefault(parent, []).append(ln.id)
+        members: dict[str, list[str]] = {}
+        for n, d in self.g.nodes(data=True):
+            lane = d.get("lane_id")
+            while lane in mine:
+                members.setdefault(lane, []).append(n)
+                lane = self.flow._extras.lanes[lane].parent
+        counter = [0]
+
+        def write(parent_el: etree._Element, parent: str | None) -> None:
+            counter[0] += 1
+            lane_set = _sub(parent_el, "laneSet" if parent is None else "childLaneSet")
+            lane_set.set("id", self.ids.fresh(f"LaneSet_{proc.get('id')}_{counter[0]}"))
+            for lid in kids.get(parent, []):
+                rec = self.flow._extras.lanes[lid]
+                xml_id = self.ids("lane", lid)
+                el = _sub(lane_set, "lane", id=xml_id, name=rec.name or None)
+                _keep_id(el, xml_id, lid)
+                for n in members.get(lid, []):
+                    _sub(el, "flowNodeRef").text = self.ids("node", n)
+                if kids.get(lid):
+                    write(el, lid)
+
+        write(proc, None)
+
+    def node_parents(self) -> None:
+        self.children: dict[str | None, list[str]] = {}
+        for n, d in self.g.nodes(data=True):
+            parent = d.get("parent")
+            self.children.setdefault(parent if parent in self.g else None, []).append(n)
+
+    def fill(
+        self, container: etree._Element, key: str | None, parent: str | None
+    ) -> None:
+        """Write the nodes, flows and data objects of one (sub-)process."""
+        g, ids = self.g, self.ids
+        nodes = [
+            n
+            for n in self.children.get(parent, [])
+            if parent is not None or g.nodes[n].get("pool_id") == key
+        ]
+        for n in nodes:
+            el = self.node(container, n)
+            if self.children.get(n):
+                self.fill(el, key, n)
+        here = set(nodes)
+        for u, v, d in g.edges(data=True):
+            if d.get("kind", "sequence") != "sequence" or u not in here:
+                continue
+            for eid in (d["id"], *d.get("duplicates", ())):
+                xml_id = ids("edge", eid)
+                el = _sub(
+                    container,
+                    "sequenceFlow",
+                    id=xml_id,
+                    name=d.get("label") or None,
+                    sourceRef=ids("node", u),
+                    targetRef=ids("node", v),
+                )
+                _keep_id(el, xml_id, eid)
+                if d.get("condition"):
+                    cond = _sub(el, "conditionExpression")
+                    cond.set(f"{{{_XSI}}}type", "bpmn:tFormalExpression")
+                    cond.text = str(d["condition"])
+                self.di_edges.append((xml_id, self.lay.edges[eid]))
+        for obj in self.flow.data_objects:
+            if self.data_home(obj) != (key, parent):
+                continue
+            xml_id = ids("data", obj.id)
+            if obj.kind == "dataStoreReference":
+                el = _sub(
+                    container, "dataStoreReference", id=xml_id, name=obj.label or None
+                )
+            else:
+                ref = ids.fresh(xml_id + "_object")
+                _sub(container, "dataObject", id=ref, name=obj.label or None)
+                el = _sub(
+                    container,
+                    "dataObjectReference",
+                    id=xml_id,
+                    name=obj.label or None,
+                    dataObjectRef=ref,
+                )
+            _keep_id(el, xml_id, obj.id)
+
+    def data_home(self, obj: Any) -> tuple[str | None, str | None]:
+        if obj.parent in self.g:
+            return (self.g.nodes[obj.parent].get("pool_id"), obj.parent)
+        for n in (*obj.inputs, *obj.outputs):
+            if n in self.g:
+                d = self.g.nodes[n]
+                return (d.get("pool_id"), None)
+        if obj.lane in self.flow._extras.lanes:
+            key = self.lane_pool(obj.lane)
+            if key in self.containers:
+                return (key, None)
+        return (next(iter(self.containers)), None)
+
+    def node(self, container: etree._Element, n: str) -> etree._Element:
+        g, ids = self.g, self.ids
+        d = g.nodes[n]
+        kind = d["type"]
+        xml_id = ids("node", n)
+        el = _sub(container, kind, id=xml_id, name=d.get("label") or None)
+        _keep_id(el, xml_id, n)
+        if kind == "boundaryEvent":
+            host = d.get("attached_to")
+            if host in g:
+                el.set("attachedToRef", ids("node", host))
+            if d.get("cancel_activity") is False:
+                el.set("cancelActivity", "false")
+        if kind in _WITH_DEFAULT:
+            for _, _, e in g.out_edges(n, data=True):
+                if e.get("default") and e.get("kind", "sequence") == "sequence":
+                    el.set("default", ids("edge", e["id"]))
+                    break
+        if d.get("triggered_by_event") and kind in ("subProcess", "adHocSubProcess"):
+            el.set("triggeredByEvent", "true")
+        called = d.get("called_element")
+        if kind == "callActivity" and called and _VALID_ID.match(str(called)):
+            el.set("calledElement", str(called))
+        if d.get("direction") in _DIRECTIONS and kind.endswith("Gateway"):
+            el.set("gatewayDirection", str(d["direction"]))
+        if d.get("documentation"):
+            _sub(el, "documentation").text = str(d["documentation"])
+        self.extensions(el, d)
+        self.data_links(el, n, kind)
+        trigger = d.get("trigger")
+        if trigger and (kind in _CATCH or kind in _THROW):
+            names = [_DEFINITIONS[trigger]] if trigger in _DEFINITIONS else []
+            if trigger in ("multiple", "parallelMultiple"):
+                names = ["messageEventDefinition", "signalEventDefinition"]
+                if trigger == "parallelMultiple" and kind in _CATCH:
+                    el.set("parallelMultiple", "true")
+            if not names or trigger in ("multiple", "parallelMultiple"):
+                el.set(_HF + "trigger", str(trigger))
+            for name in names:
+                ed = _sub(el, name, id=ids.fresh(f"{xml_id}_ed"))
+                if name == "conditionalEventDefinition":
+                    _sub(ed, "condition")
+                elif name == "linkEventDefinition":
+                    ed.set("name", str(d.get("link") or d.get("label") or xml_id))
+        loop = d.get("loop")
+        if loop and kind in ACTIVITY_TYPES:
+            if loop == "standard":
+                _sub(el, "standardLoopCharacteristics")
+            else:
+                multi = _sub(el, "multiInstanceLoopCharacteristics")
+                if loop == "sequential":
+                    multi.set("isSequential", "true")
+        return el
+
+    def extensions(self, el: etree._Element, d: dict[str, Any]) -> None:
+        flow = self.flow
+        extra: dict[str, Any] = {
+            k: v
+            for k, v in d.items()
+            if k not in _EXPRESSED and v not in (None, "", ())
+        }
+        forms = tuple(d.get("forms", ()))
+        from_data = tuple(
+            dict.fromkeys(
+                obj.label
+                for obj in flow.data_objects
+                if obj.label
+                and el.get(_HF + "id", el.get("id")) in (*obj.inputs, *obj.outputs)
+            )
+        )
+        if forms and forms != from_data:
+            extra["forms"] = forms
+        items = []
+        for key in sorted(extra):
+            value = extra[key]
+            if key in ("medium", "location") and isinstance(value, str):
+                el.set(_HF + key, value)
+            else:
+                items.append((key, value))
+        if not items:
+            return
+        ext = _sub(el, "extensionElements")
+        for key, value in items:
+            attr = etree.SubElement(ext, _HF + "attr", name=key)
+            if isinstance(value, (list, tuple)):
+                for item in value:
+                    etree.SubElement(attr, _HF + "item").text = str(item)
+            else:
+                attr.text = str(value)
+
+    def data_links(self, el: etree._Element, n: str, kind: str) -> None:
+        ids = self.ids
+        reads = [o for o in self.flow.data_objects if n in o.inputs]
+        writes = [o for o in self.flow.data_objects if n in o.outputs]
+        self.loose = getattr(self, "loose", [])
+        in_ok = kind in ACTIVITY_TYPES or kind in _THROW
+        out_ok = kind in ACTIVITY_TYPES or kind in _CATCH
+        if reads and in_ok:
+            prop = _sub(el, "property", id=ids.fresh(f"{el.get('id')}_input"))
+            prop.set("name", "__targetRef_placeholder")
+            for obj in reads:
+                a = _sub(
+                    el, "dataInputAssociation", id=ids.fresh(f"{el.get('id')}_read")
+                )
+                _sub(a, "sourceRef").text = ids("data", obj.id)
+                _sub(a, "targetRef").text = prop.get("id")
+                self.di_edges.append(
+                    (a.get("id", ""), self.lay.associations[(obj.id, n)])
+                )
+        elif reads:
+            self.loose += [
+                (ids("data", o.id), ids("node", n), (o.id, n)) for o in reads
+            ]
+        if writes and out_ok:
+            for obj in writes:
+                a = _sub(
+                    el, "dataOutputAssociation", id=ids.fresh(f"{el.get('id')}_write")
+                )
+                _sub(a, "targetRef").text = ids("data", obj.id)
+                self.di_edges.append(
+                    (a.get("id", ""), self.lay.associations[(obj.id, n)])
+                )
+        elif writes:
+            self.loose += [
+                (ids("node", n), ids("data", o.id), (o.id, n)) for o in writes
+            ]
+
+    def artifacts(self, has_collab: bool) -> None:
+        """Annotations, their associations, and directed data associations."""
+        ids, g = self.ids, self.g
+
+        def home(targets: Iterable[str]) -> etree._Element:
+            for t in targets:
+                if t in g:
+                    return self.containers[g.nodes[t].get("pool_id")]
+            if has_collab:
+                return self.collab
+            return next(iter(self.containers.values()))
+
+        for src, dst, key in getattr(self, "loose", []):
+            node = key[1]
+            box = home([node])
+            a = _sub(box, "association", id=ids.fresh(f"{src}_{dst}"))
+            a.set("sourceRef", src)
+            a.set("targetRef", dst)
+            a.set("associationDirection", "One")
+            self.di_edges.append((a.get("id", ""), self.lay.associations[key]))
+        for ann in self.flow.annotations:
+            box = home(ann.targets)
+            xml_id = ids("ann", ann.id)
+            el = _sub(box, "textAnnotation", id=xml_id)
+            _keep_id(el, xml_id, ann.id)
+            _sub(el, "text").text = ann.text
+            for t in ann.targets:
+                ref = self.any_id(t)
+                if ref is None or (ann.id, t) not in self.lay.associations:
+                    continue
+                a = _sub(box, "association", id=ids.fresh(f"{xml_id}_assoc"))
+                a.set("sourceRef", ref)
+                a.set("targetRef", xml_id)
+                self.di_edges.append(
+                    (a.get("id", ""), self.lay.associations[(ann.id, t)])
+                )
+        for aid, src, dst in self.flow.meta.get("associations", ()):
+            if src in g and dst in g:
+                a = _sub(home([src]), "association", id=ids.fresh(str(aid)))
+                a.set("sourceRef", ids("node", src))
+                a.set("targetRef", ids("node", dst))
+                line = self.lay.edges.get(aid) or _centre(
+                    self.lay.nodes[src], self.lay.nodes[dst]
+                )
+                self.di_edges.append((a.get("id", ""), line))
+
+    def any_id(self, ref: str) -> str | None:
+        for kind in ("node", "data", "ann", "lane", "pool"):
+            if (kind, ref) in self.ids.table:
+                return self.ids(kind, ref)
+        return None
+
+    # -- diagram interchange ---------------------------------------------
+
+    def diagram(self, root: etree._Element, plane_ref: str) -> None:
+        ids, lay, g = self.ids, self.lay, self.g
+        dia = etree.SubElement(
+            root, "{" + BPMNDI_NS + "}BPMNDiagram", id="BPMNDiagram_1"
+        )
+        plane = etree.SubElement(dia, "{" + BPMNDI_NS + "}BPMNPlane", id="BPMNPlane_1")
+        plane.set("bpmnElement", plane_ref)
+
+        def shape(xml_id: str, box: Any, **attrs: str) -> None:
+            s = etree.SubElement(plane, "{" + BPMNDI_NS + "}BPMNShape")
+            s.set("id", ids.fresh(f"{xml_id}_di"))
+            s.set("bpmnElement", xml_id)
+            for k, v in attrs.items():
+                s.set(k, v)
+            b = etree.SubElement(s, "{" + DC_NS + "}Bounds")
+            for k, v in zip(("x", "y", "width", "height"), box, strict=True):
+                b.set(k, _num(v))
+
+        for p in self.flow.pools:
+            shape(ids("pool", p.id), lay.pools[p.id], isHorizontal="true")
+        for ln in self.flow.lanes:
+            shape(ids("lane", ln.id), lay.lanes[ln.id], isHorizontal="true")
+        for n in g:
+            attrs = {}
+            if g.nodes[n]["type"] in ("subProcess", "transaction", "adHocSubProcess"):
+                attrs["isExpanded"] = "true" if self.children.get(n) else "false"
+            shape(ids("node", n), lay.nodes[n], **attrs)
+        for obj in self.flow.data_objects:
+            shape(ids("data", obj.id), lay.data_objects[obj.id])
+        for ann in self.flow.annotations:
+            shape(ids("ann", ann.id), lay.annotations[ann.id])
+        for xml_id, line in self.di_edges:
+            e = etree.SubElement(plane, "{" + BPMNDI_NS + "}BPMNEdge")
+            e.set("id", ids.fresh(f"{xml_id}_di"))
+            e.set("bpmnElement", xml_id)
+            for x, y in line:
+                w = etree.SubElement(e, "{" + DI_NS + "}waypoint")
+                w.set("x", _num(x))
+                w.set("y", _num(y))
+
+
+def _centre(a: Any, b: Any) -> tuple[tuple[float, float], ...]:
+    return ((a[0] + a[2] / 2, a[1] + a[3] / 2), (b[0] + b[2] / 2, b[1] + b[3] / 2))
+
+
+def write_bpmn(flow: Flow, dest: Any = None, **options: Any) -> bytes | None:
+    """Write a flow as BPMN 2.0 XML with complete diagram interchange.
+
+    Parameters
+    ----------
+    flow : Flow
+        The flow to write.
+    dest : path, binary file or None
+        Where to write; None returns the bytes.
+    **options
+        None are defined; unknown options are refused.
+
+    Returns
+    -------
+    bytes or None
+        The document when ``dest`` is None. The same flow always gives the
+        same bytes.
+    """
+    if options:
+        raise TypeError(f"write_bpmn: unknown options {sorted(options)}")
+    root = _Writer(flow).build()
+    data = etree.tostring(
+        root, xml_declaration=True, encoding="UTF-8", pretty_print=True
+    )
+    return emit(data, dest)
