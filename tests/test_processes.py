@@ -21,24 +21,46 @@ import csv
 import re
 import shutil
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
+from conftest import PROCESSES
 
 import harpflow
 from harpflow.io import format_for
 from harpflow.model import ACTIVITY_TYPES, Flow
-from conftest import PROCESSES
 
 #: The 27 business areas (code-slug), as in ``harpflow.areas``.
-AREA_FOLDERS = (
-    "01-jumin 02-inkan 03-gaikokujin 04-senkyo 05-kotei-shisan "
-    "06-kojin-juminzei 07-hojin-juminzei 08-kei-jidosha 09-shuno 10-kokuho "
-    "11-nenkin 12-shogai 13-koki-korei 14-kaigo 15-seiho 16-nyuyoji-iryo "
-    "17-hitorioya-iryo 18-kenko 19-shugaku 20-koseki 21-kodomo-teate "
-    "22-jutogai 23-zaimu 24-jinji 25-bunsho 26-judo-iryo 27-kokaikei"
-).split()
+AREA_FOLDERS = [
+    "01-jumin",
+    "02-inkan",
+    "03-gaikokujin",
+    "04-senkyo",
+    "05-kotei-shisan",
+    "06-kojin-juminzei",
+    "07-hojin-juminzei",
+    "08-kei-jidosha",
+    "09-shuno",
+    "10-kokuho",
+    "11-nenkin",
+    "12-shogai",
+    "13-koki-korei",
+    "14-kaigo",
+    "15-seiho",
+    "16-nyuyoji-iryo",
+    "17-hitorioya-iryo",
+    "18-kenko",
+    "19-shugaku",
+    "20-koseki",
+    "21-kodomo-teate",
+    "22-jutogai",
+    "23-zaimu",
+    "24-jinji",
+    "25-bunsho",
+    "26-judo-iryo",
+    "27-kokaikei",
+]
 #: Procedures every surveyed town must have: (area folder, procedure).
 REQUIRED_PROCEDURES = (
     ("01-jumin", "tennyu"),
@@ -50,15 +72,43 @@ REQUIRED_PROCEDURES = (
 )
 #: The change vocabulary of DESIGN.md.
 CHANGE_KINDS = frozenset(
-    "missing extra merged split relabelled lane_changed type_changed reordered "
-    "gateway_changed loop_added loop_removed handoff_added handoff_missing "
-    "attribute_changed".split()
+    [
+        "missing",
+        "extra",
+        "merged",
+        "split",
+        "relabelled",
+        "lane_changed",
+        "type_changed",
+        "reordered",
+        "gateway_changed",
+        "loop_added",
+        "loop_removed",
+        "handoff_added",
+        "handoff_missing",
+        "attribute_changed",
+    ]
 )
 GOLD_COLUMNS = ["standard", "town", "relation", "kind", "code", "note"]
 TOWN_COLUMNS = ["id", "name", "kind", "population", "region"]
 #: Hokkaido's 14 振興局, by the short names survey reports use.
 REGIONS = frozenset(
-    "空知 石狩 後志 胆振 日高 渡島 檜山 上川 留萌 宗谷 オホーツク 十勝 釧路 根室".split()
+    [
+        "空知",
+        "石狩",
+        "後志",
+        "胆振",
+        "日高",
+        "渡島",
+        "檜山",
+        "上川",
+        "留萌",
+        "宗谷",
+        "オホーツク",
+        "十勝",
+        "釧路",
+        "根室",
+    ]
 )
 DECISIONS = frozenset({"exclusiveGateway", "inclusiveGateway"})
 V_CODE = re.compile(r"V(0[1-9]|1[0-7])")
@@ -92,7 +142,7 @@ def _key(path: Path, base: Path) -> tuple[str, ...]:
     return (*rel.parts[:-1], rel.name.split(".")[0])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_cached(path: str, mtime: float) -> Flow:
     return harpflow.read(path)
 
