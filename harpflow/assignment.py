@@ -39,6 +39,8 @@ ACTIVITY_WEIGHTS = (0.75, 0.05, 0.08, 0.12)
 OTHER_WEIGHTS = (0.4, 0.2, 0.1, 0.3)
 #: Smallest label similarity for two activities to be paired at all.
 MIN_LABEL = 0.2
+#: Smallest share of a counterpart's words a step must add to join a group.
+MIN_GAIN = 0.2
 #: Tie-break weight favouring nodes at similar places in node order.
 EPSILON = 1e-6
 
@@ -116,8 +118,8 @@ def _neighbourhood(
     forward = _row_normalised(na, size_a) @ best_in_b
     backward = best_in_a @ _row_normalised(nb, size_b).T
     result: np.ndarray = (forward + backward) / 2.0
-    has_a = np.array([bool(x) for x in na])[:, None]
-    has_b = np.array([bool(x) for x in nb])[None, :]
+    has_a = np.array([bool(x) for x in na], dtype=bool)[:, None]
+    has_b = np.array([bool(x) for x in nb], dtype=bool)[None, :]
     result = np.where(~has_a & ~has_b, 1.0, np.where(has_a ^ has_b, 0.0, result))
     return result
 
@@ -147,8 +149,8 @@ def pair_scores(
     )
     pos = position_similarity(depth(a.flow, a.order), depth(b.flow, b.order))
     act = (
-        np.array([k == "activity" for k in a.kinds])[:, None]
-        & np.array([k == "activity" for k in b.kinds])[None, :]
+        np.array([k == "activity" for k in a.kinds], dtype=bool)[:, None]
+        & np.array([k == "activity" for k in b.kinds], dtype=bool)[None, :]
     )
     wa, wo = ACTIVITY_WEIGHTS, OTHER_WEIGHTS
     base = np.where(
@@ -201,50 +203,48 @@ def _grow(
     groups: list[tuple[list[int], list[int], float]],
     mine: _Side,
     theirs: _Side,
+    label: np.ndarray,
     glossary: Glossary,
     weights: dict[str, float],
-    flip: bool,
 ) -> None:
-    """Add unmatched activities of ``mine`` to their neighbours' groups."""
+    """Add unmatched activities of ``mine`` to their neighbours' groups.
 
-    def members(g: tuple[list[int], list[int], float]) -> tuple[list[int], list[int]]:
-        return (g[1], g[0]) if flip else (g[0], g[1])
-
-    taken = {i for g in groups for i in members(g)[0]}
+    ``groups`` hold (mine, theirs, score); ``label`` is the label similarity
+    with rows for ``mine``. An unmatched activity ``u`` joins the group of an
+    adjacent step when the group's counterpart ``y`` is a single node, ``u``
+    covers words of ``y`` that the group does not (a gain of at least
+    :data:`MIN_GAIN` in covered token weight), and ``y`` is the label most
+    like ``u`` among the other flow's activities.
+    """
+    acts = np.array([k == "activity" for k in theirs.kinds], dtype=bool)
+    taken = {i for g in groups for i in g[0]}
     changed = True
     while changed:
         changed = False
         for u in range(len(mine.order)):
             if u in taken or mine.kinds[u] != "activity" or not mine.labels[u].tokens:
                 continue
+            best_label = float(label[u][acts].max()) if acts.any() else 0.0
             best: tuple[float, int] | None = None
-            for gi, g in enumerate(groups):
-                own, other = members(g)
+            for gi, (own, other, _) in enumerate(groups):
                 if len(other) != 1 or not set(own) & set(mine.act_neighbours[u]):
                     continue
-                y = theirs.labels[other[0]]
+                y = other[0]
+                if label[u, y] < max(best_label, 0.15):
+                    continue
                 before = _merged([mine.labels[i] for i in own])
                 after = _merged([mine.labels[i] for i in sorted([*own, u])])
-                cov_u, _ = coverage_matrix(
-                    [mine.labels[u]], [y], glossary, weights=weights
+                _, cov = coverage_matrix(
+                    [before, after], [theirs.labels[y]], glossary, weights=weights
                 )
-                _, cov_before = coverage_matrix(
-                    [before], [y], glossary, weights=weights
-                )
-                _, cov_after = coverage_matrix([after], [y], glossary, weights=weights)
-                gain = float(cov_after[0, 0] - cov_before[0, 0])
-                if cov_u[0, 0] >= 0.5 and gain >= 0.15:
-                    cand = (gain + float(cov_u[0, 0]), gi)
-                    if best is None or cand[0] > best[0]:
-                        best = cand
+                gain = float(cov[1, 0] - cov[0, 0])
+                if gain >= MIN_GAIN and (best is None or gain > best[0]):
+                    best = (gain, gi)
             if best is not None:
-                g = groups[best[1]]
-                own, other = members(g)
-                new_own = sorted([*own, u])
-                score = round((g[2] * len(own) + best[0] / 2) / (len(own) + 1), 4)
-                groups[best[1]] = (
-                    (other, new_own, score) if flip else (new_own, other, score)
-                )
+                own, other, score = groups[best[1]]
+                joined = float(label[u, other[0]]) + best[0]
+                score = round((score * len(own) + min(joined, 1.0)) / (len(own) + 1), 4)
+                groups[best[1]] = (sorted([*own, u]), other, score)
                 taken.add(u)
                 changed = True
 
@@ -270,8 +270,10 @@ def solve(
     ]
     if one_to_many:
         weights = idf_weights([*side_a.labels, *side_b.labels])
-        _grow(groups, side_a, side_b, glossary, weights, flip=False)
-        _grow(groups, side_b, side_a, glossary, weights, flip=True)
+        _grow(groups, side_a, side_b, scores.label, glossary, weights)
+        flipped = [(gb, ga, s) for ga, gb, s in groups]
+        _grow(flipped, side_b, side_a, scores.label.T, glossary, weights)
+        groups = [(ga, gb, s) for gb, ga, s in flipped]
     return [
         Correspondence(
             tuple(sorted(side_a.order[i] for i in ga)),

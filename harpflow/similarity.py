@@ -273,15 +273,19 @@ def type_similarity(types_a: Sequence[str], types_b: Sequence[str]) -> np.ndarra
 def lane_similarity(
     lanes_a: Sequence[str | None], lanes_b: Sequence[str | None], glossary: Glossary
 ) -> np.ndarray:
-    """1 for lanes with one canonical name, 0 for different ones, 0.5 unknown."""
+    """1 for lanes with one canonical name, 0 for different ones.
+
+    Two nodes without a lane count as alike (1); a node with a lane and one
+    without score 0.5 (nothing is known).
+    """
     canon_a = [glossary.lane(x) if x else None for x in lanes_a]
     canon_b = [glossary.lane(x) if x else None for x in lanes_b]
     out = np.full((len(lanes_a), len(lanes_b)), 0.5)
     for i, la in enumerate(canon_a):
-        if la is None:
-            continue
         for j, lb in enumerate(canon_b):
-            if lb is not None:
+            if la is None and lb is None:
+                out[i, j] = 1.0
+            elif la is not None and lb is not None:
                 out[i, j] = 1.0 if la == lb else 0.0
     return out
 
