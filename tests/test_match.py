@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import PROCESSES, corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,8 +17,6 @@ from harpflow.cli import main
 from harpflow.errors import MatchError
 from harpflow.match import Correspondence, Matching, match
 from harpflow.model import Flow
-
-from conftest import PROCESSES, corpus
 
 
 def chain(
