@@ -732,7 +732,7 @@ def _route_all(flow: Flow, out: Layout) -> None:
                 )
     for ann in flow.annotations:
         for t in ann.targets:
-            target = out.shapes().get(t)
+            target = _target_box(out, t)
             if target is not None and ann.id in out.annotations:
                 out.associations[(ann.id, t)] = _centre_line(
                     out.annotations[ann.id], target
@@ -849,12 +849,25 @@ def existing_layout(flow: Flow) -> Layout:
                 )
     for ann in flow.annotations:
         for t in ann.targets:
-            target = out.shapes().get(t) or out.lanes.get(t) or out.pools.get(t)
+            target = _target_box(out, t)
             if target is not None:
                 out.associations[(ann.id, t)] = _centre_line(
                     out.annotations[ann.id], target
                 )
     return out
+
+
+def _target_box(out: Layout, ref: str) -> Bounds | None:
+    """The rectangle of anything an annotation may point at; a flow's is a
+    point at the middle of its line."""
+    box = out.shapes().get(ref) or out.lanes.get(ref) or out.pools.get(ref)
+    if box is not None:
+        return box
+    line = out.edges.get(ref) or out.pool_messages.get(ref)
+    if line:
+        x, y = line[len(line) // 2]
+        return (x, y, 0.0, 0.0)
+    return None
 
 
 def _around(boxes: Iterable[Bounds], pad: float, header: float = 0.0) -> Bounds:

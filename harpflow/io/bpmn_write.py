@@ -588,7 +588,7 @@ class _Writer:
                 self.di_edges.append((a.get("id", ""), line))
 
     def any_id(self, ref: str) -> str | None:
-        for kind in ("node", "data", "ann", "lane", "pool"):
+        for kind in ("node", "data", "ann", "lane", "pool", "edge"):
             if (kind, ref) in self.ids.table:
                 return self.ids(kind, ref)
         return None
