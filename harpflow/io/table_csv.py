@@ -215,7 +215,8 @@ def cell_text(value: Cell, key: str, headers: str) -> str:
         return ""
     if isinstance(value, list):
         if key in LIST_KEYS:
-            return join_entries(value, "、" if headers == "ja" else ", ")
+            sep = "、" if headers == "ja" else ", "
+            return join_entries(value, sep, links=key in ("next", "messages"))
         return join_entries(value)
     return value
 

@@ -24,11 +24,12 @@ Examples
 from __future__ import annotations
 
 import unicodedata
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harpflow.errors import ModelError, ParseError
+from harpflow.errors import HarpflowWarning, ModelError, ParseError
 from harpflow.model import ACTIVITY_TYPES, NODE_TYPES, Flow, SourceRef
 
 __all__ = [
@@ -251,18 +252,21 @@ def _needs_wrap(text: str) -> bool:
     return any(ch in _SEPARATORS for ch in text) or text.startswith("「")
 
 
-def join_entries(entries: Sequence[str], sep: str = "、") -> str:
+def join_entries(
+    entries: Sequence[str], sep: str = "、", *, links: bool = False
+) -> str:
     """Join list entries into one cell, the reverse of :func:`split_entries`.
 
     Entries holding a separator (or starting with 「) are wrapped in 「」;
-    for ``id:text`` entries only the text is wrapped.
+    with ``links=True`` (次, 連携) entries are ``id:text`` and only the text
+    is wrapped.
     """
     out = []
     for entry in entries:
         head, colon, tail = entry.partition(":")
-        if colon and tail and _needs_wrap(tail) and not _needs_wrap(head):
-            out.append(f"{head}:「{tail}」")
-        elif _needs_wrap(entry) and not colon:
+        if links and colon:
+            out.append(f"{head}:「{tail}」" if _needs_wrap(tail) else entry)
+        elif _needs_wrap(entry):
             out.append(f"「{entry}」")
         else:
             out.append(entry)
@@ -347,8 +351,11 @@ class _Reader:
 
 
 def _normalise_area(value: Any) -> Any:
+    """Area codes are two digits: ``1`` and ``"1"`` mean ``"01"``."""
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:02d}"
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 2:
+        return value.strip().zfill(2)
     return value
 
 
@@ -377,8 +384,10 @@ def build_flow(rows: Sequence[RawRow], meta: Mapping[str, Any], source: str) -> 
     info: dict[str, Any] = {}
     for key in ("name", "area", "procedure", "town"):
         value = meta.pop(key, None)
+        if key == "area":
+            value = _normalise_area(value)
         if value is not None and not isinstance(value, str):
-            value = _normalise_area(value) if key == "area" else str(value)
+            value = str(value)
         info[key] = value
     lane_specs = _specs(meta.pop("lanes", None), "lanes", source)
     pool_specs = _specs(meta.pop("pools", None), "pools", source)
@@ -626,8 +635,8 @@ def _add_node(
             extra[key] = value
     if step.trigger:
         extra["trigger"] = step.trigger
-    forms, _ = rd.entries(row, "forms")
-    fids, _ = rd.entries(row, "function_ids")
+    forms, forms_listed = rd.entries(row, "forms")
+    fids, fids_listed = rd.entries(row, "function_ids")
     flow.add_node(
         step.id,
         type=step.type,
@@ -637,8 +646,8 @@ def _add_node(
         parent=step.parent,
         medium=medium_value(medium) if medium else None,
         location=rd.text(row, "location") or None,
-        forms=[_unwrap(f) for f in forms],
-        function_ids=[_unwrap(f) for f in fids],
+        forms=forms if forms_listed else [_unwrap(f) for f in forms],
+        function_ids=fids if fids_listed else [_unwrap(f) for f in fids],
         documentation=rd.text(row, "note"),
         source=SourceRef(rd.source, row.line, f"row {row.index}"),
         **extra,
@@ -679,7 +688,15 @@ def _add_edges(
         if entry in _NONE:
             continue
         target, label, _ = parse_link(entry, unwrap=not as_list)
-        if target in by_id:
+        if target in by_id and flow.graph.has_edge(step.id, target):
+            warnings.warn(
+                f"{rd.source}:{row.line}: row {row.index}: a message flow beside "
+                f"the sequence flow {step.id} -> {target} is dropped (the model "
+                "keeps one edge per pair of steps)",
+                HarpflowWarning,
+                stacklevel=4,
+            )
+        elif target in by_id:
             flow.add_edge(step.id, target, kind="message", label=label)
         elif target in pools:
             taken = {m.id for m in flow.pool_messages} | {e.id for e in flow.edges}
@@ -775,7 +792,9 @@ def flow_to_table(flow: Flow, headers: str = "ja") -> Table:
         row["label"] = node.label or ("-" if node.is_activity else "")
         row["type"] = _type_cell(node.type, node.trigger, headers)
         if node.trigger and not (
-            node.type == "intermediateCatchEvent" and node.trigger == "timer"
+            headers == "ja"
+            and node.type == "intermediateCatchEvent"
+            and node.trigger == "timer"
         ):
             row["trigger"] = str(node.trigger)
         follower = next(

@@ -19,8 +19,10 @@ Writing: sheet 業務フロー (``steps`` with English headers) with a bold,
 frozen header row, cells always typed as text (a label starting with
 ``=`` is not a formula), and a ``meta`` sheet of key/value rows. The
 workbook's created and modified properties are fixed at
-:data:`FIXED_TIME` and the zip is rewritten with fixed entry times, so
-the same table gives byte-identical files.
+:data:`FIXED_TIME` (openpyxl stamps the modified time when it saves, so
+the written ``docProps/core.xml`` is corrected afterwards) and the zip is
+rewritten with fixed entry times, so the same table gives byte-identical
+files.
 
 Examples
 --------
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import re
 import zipfile
 from typing import Any
 
@@ -67,6 +70,8 @@ DEFAULT_MAX_UNZIPPED = 100_000_000
 MAX_MEMBERS = 10_000
 #: Created/modified time written into every workbook.
 FIXED_TIME = _dt.datetime(2000, 1, 1, 0, 0, 0)
+_FIXED_W3C = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 _STEP_SHEETS = ("業務フロー", "steps")
 _HEADER_SCAN = 20
 
@@ -239,7 +244,7 @@ def render_xlsx(table: Table, headers: str) -> bytes:
         for col, key in enumerate(table.keys, 1):
             value = row.get(key)
             if isinstance(value, list) and key in LIST_KEYS:
-                text = join_entries(value, "\n")
+                text = join_entries(value, "\n", links=key in ("next", "messages"))
             else:
                 text = cell_text(value, key, headers)
             if text:
@@ -277,5 +282,9 @@ def _fix_zip_times(data: bytes) -> bytes:
             fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr
-            dst.writestr(fixed, src.read(info.filename))
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                # openpyxl stamps the time of saving; put the fixed time back
+                content = _MODIFIED.sub(rb"\g<1>" + _FIXED_W3C + rb"\g<2>", content)
+            dst.writestr(fixed, content)
     return out.getvalue()
