@@ -206,3 +206,18 @@ def test_cli_reports_bad_epc_in_one_line(tmp_path):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("harpflow: error: ") and "bad.epml:" in lines[0]
+
+
+def test_arcs_before_elements_and_aris_typed_objects():
+    text = _epc(
+        '<arc id="1"><flow source="e" target="f"/></arc>'
+        '<arc id="2"><relation source="u" target="f"/></arc>'
+        '<arc id="3"><relation source="s" target="f"/></arc>'
+        + _BASE
+        + '<object id="u" type="organizational unit"><name>市民課</name></object>'
+        '<object id="s" type="application system"><name>住記システム</name></object>'
+    )
+    flow = read(text, format="epml")
+    assert flow.nodes["f"].lane == "市民課"
+    assert flow.nodes["f"].medium == "system"
+    assert flow.data_objects == []

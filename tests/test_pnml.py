@@ -217,3 +217,16 @@ def test_cli_stats_reads_a_fixture():
     result = CliRunner().invoke(main, ["stats", str(PNML / "woped_koseki.pnml")])
     assert result.exit_code == 0, result.output
     assert "9 nodes" in result.output and "2 lanes" in result.output
+
+
+def test_woped_subprocess_transition():
+    body = (
+        _BASE.replace(
+            "<name><text>受付</text></name></transition>",
+            "<name><text>審査</text></name><toolspecific tool='WoPeD' version='1.0'>"
+            "<subprocess>true</subprocess></toolspecific></transition>",
+        )
+        + '<arc id="a" source="p" target="t"/><arc id="b" source="t" target="q"/>'
+    )
+    flow = read(_net(body), format="pnml")
+    assert (flow.nodes["t"].type, flow.nodes["t"].label) == ("subProcess", "審査")

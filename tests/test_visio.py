@@ -405,22 +405,27 @@ JA_FLOWS = [
 ]
 
 
-def japanese_page():
+def japanese_page(m=0):
+    """The page; ``m`` shifts the master ids when masters are shared."""
     p = JA_POS
+
+    def master(mid):
+        return str(int(mid) + m)
+
     # The group's origin is its lower-left corner (0, 2); its child sits at
     # (1, 1) inside it, (1, 3) on the page.
-    grouped = shape("41", "1", "申請受付", 1, 1)
+    grouped = shape("41", master("1"), "申請受付", 1, 1)
     shapes = [
-        shape("1", "5", "福祉課", 1.5, 3, w=3, h=6),
-        shape("2", "5", "税務課", 4.5, 3, w=3, h=6),
+        shape("1", master("5"), "福祉課", 1.5, 3, w=3, h=6),
+        shape("2", master("5"), "税務課", 4.5, 3, w=3, h=6),
         shape("40", None, "", 1.5, 3, w=3, h=2, inner=grouped),
-        shape("50", "2", "申請", *p["50"], w=0.3, h=0.3),
-        shape("51", "4", "課税状況の確認要否", *p["51"], w=0.5, h=0.5),
-        shape("52", "1", "課税証明照会", *p["52"]),
-        shape("53", "1", "認定", *p["53"]),
-        shape("54", "3", "認定済", *p["54"], w=0.3, h=0.3),
+        shape("50", master("2"), "申請", *p["50"], w=0.3, h=0.3),
+        shape("51", master("4"), "課税状況の確認要否", *p["51"], w=0.5, h=0.5),
+        shape("52", master("1"), "課税証明照会", *p["52"]),
+        shape("53", master("1"), "認定", *p["53"]),
+        shape("54", master("3"), "認定済", *p["54"], w=0.3, h=0.3),
     ]
-    shapes += [connector(c, "6", b, e, p, t) for c, b, e, t in JA_FLOWS]
+    shapes += [connector(c, master("6"), b, e, p, t) for c, b, e, t in JA_FLOWS]
     return ("就学援助", "".join(shapes), "")
 
 
@@ -445,7 +450,7 @@ def test_japanese_stencil_group_and_formula_glue(tmp_path):
 
 def test_several_pages_need_a_choice(tmp_path):
     data = package(
-        [bpmn_page(), japanese_page()],
+        [bpmn_page(), japanese_page(m=20)],
         {**BPMN_MASTERS, **{str(int(k) + 20): v for k, v in JA_MASTERS.items()}},
     )
     path = _write(tmp_path, "two.vsdx", data)
@@ -454,6 +459,12 @@ def test_several_pages_need_a_choice(tmp_path):
     ):
         read(path)
     assert _read(path, page="転入届").stats()["nodes"] == 8
+    assert _read(path, page=1).stats()["by_type"] == {
+        "endEvent": 1,
+        "exclusiveGateway": 1,
+        "startEvent": 1,
+        "task": 3,
+    }
     with pytest.raises(ParseError, match="no page named"):
         read(path, page="なし")
 

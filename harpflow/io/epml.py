@@ -25,11 +25,12 @@ other event                   dropped (see below), or with
                               ``keep_events=True`` an
                               ``intermediateCatchEvent``
 role, participant,            the lane of the functions related to it
-organizationalUnit
+organizationalUnit, object
+of an organisational type
 object                        a data object; related functions read it
                               (object -> function) or write it
-application, system           ``medium="system"`` and ``systems`` on the
-                              function
+application, system, object  ``medium="system"`` and ``systems`` on the
+of an application type        function
 ============================  ==============================================
 
 The event rule, exactly: an event with one incoming and one outgoing arc is
@@ -40,6 +41,11 @@ label of the branch: of the flow from the connector onwards when the event is
 dropped, of the flow from the connector to the event when it is kept. An
 event with several incoming or outgoing arcs (not a well-formed EPC) is kept
 as an ``intermediateCatchEvent`` with a warning.
+
+ARIS-style files write resources as ``object`` elements with a ``type``:
+one that starts with *organizational unit*, *role*, *position* or *person*
+is read as a role, one that starts with *application* or *IT system* as a
+system; other objects are data.
 
 A function related to several roles takes the lane of the first one in the
 file and lists all of them in its ``roles`` attribute. Connectors and events
@@ -82,6 +88,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -197,16 +204,25 @@ class _Epc:
             raise self.error("element without an id", element)
         if item_id in self.items:
             raise self.error(f"two elements with id {item_id!r}", element)
+        if tag == "object":
+            kind = re.sub(r"[\s_-]", "", element.get("type", "")).lower()
+            if kind.startswith(("organi", "role", "position", "person")):
+                tag = "role"
+            elif kind.startswith(("application", "system", "itsystem")):
+                tag = "application"
         self.items[item_id] = _Item(item_id, tag, element, _name(element))
 
+    @staticmethod
     def _ends(
-        self, holder: etree._Element, arc: etree._Element
+        holder: etree._Element, arc: etree._Element
     ) -> tuple[str, str, etree._Element]:
-        source, target = holder.get("source"), holder.get("target")
-        for end in (source, target):
-            if end not in self.items:
-                raise self.error(f"arc to an unknown element {end!r}", arc)
-        return str(source), str(target), arc
+        return holder.get("source", ""), holder.get("target", ""), arc
+
+    def _check(self, arcs: list[tuple[str, str, etree._Element]]) -> None:
+        for source, target, arc in arcs:
+            for end in (source, target):
+                if end not in self.items:
+                    raise self.error(f"arc to an unknown element {end!r}", arc)
 
     def _arc(self, arc: etree._Element) -> None:
         for child in arc:
@@ -218,6 +234,8 @@ class _Epc:
 
     def connect(self) -> None:
         # Ends are checked after every element is known: arcs may come first.
+        self._check(self.arcs)
+        self._check(self.relations)
         for source, target, arc in self.arcs:
             for end in (source, target):
                 if self.items[end].tag not in _CONTROL:

@@ -49,8 +49,9 @@ WoPeD
     transitions that share ``<operator id=... type=...>``; they are folded
     back into one element, and its split and join become exclusive or
     parallel gateways as the operator type says (WoPeD's type codes 101-109).
-    ``transitionResource`` gives the lane (``roleName``, else
-    ``organizationalUnitName``).
+    ``transitionResource`` gives the lane (``roleName``) and the pool
+    (``organizationalUnitName``). A transition marked ``<subprocess>true``
+    is read as a ``subProcess``; the net it refines is not read.
 
 Notes
 -----
@@ -137,6 +138,7 @@ class _Element:
     element: etree._Element
     label: str = ""
     silent: bool = False
+    subprocess: bool = False
     lane: str | None = None
     pool: str | None = None
     marking: int = 0
@@ -244,6 +246,9 @@ class _Net:
         for tool in _toolspecific(element):
             if tool.get("activity") == "$invisible$":
                 item.silent = True
+            for flag in tool:
+                if local_name(flag.tag) == "subprocess":
+                    item.subprocess = (flag.text or "").strip().lower() == "true"
             operator = next((c for c in tool if local_name(c.tag) == "operator"), None)
             resource = next(
                 (c for c in tool if local_name(c.tag) == "transitionResource"), None
@@ -439,7 +444,8 @@ def _transition(builder: Builder, item: _Element, src: SourceRef) -> None:
     if len(item.inputs) > 1:
         roles.append(("join", {"type": item.join or "parallelGateway"}))
     if not item.silent:
-        roles.append(("", {"type": "task", "label": item.label, "bounds": item.bounds}))
+        kind = "subProcess" if item.subprocess else "task"
+        roles.append(("", {"type": kind, "label": item.label, "bounds": item.bounds}))
     if len(item.outputs) > 1:
         roles.append(("split", {"type": item.split or "parallelGateway"}))
     if roles and all(role for role, _ in roles):

@@ -120,6 +120,7 @@ class PageReader:
         self.shapes: dict[str, _Shape] = {}
         self.owner: dict[str, str] = {}  # any shape id -> classified shape id
         self.unknown: list[str] = []
+        self.raw: dict[str, Any] = {}  # classified shape id -> vsdx shape
         self.notes: dict[str, list[str]] = {}
         try:
             self.height = float(page.height)
@@ -185,6 +186,7 @@ class PageReader:
             return
         line = getattr(shape.xml, "sourceline", None)
         record = _Shape(sid, kind, _text(shape), box, line, self._props(shape))
+        self.raw[sid] = shape
         self.shapes[sid] = record
         self.owner[sid] = sid
         for inner in shape.xml.iter(f"{_VISIO}Shape"):
@@ -211,12 +213,11 @@ class PageReader:
                 record.ends[end] = self.owner.get(target) if target else None
 
     def _formula_sheet(self, shape_id: str, cell: str) -> str | None:
-        for shape in self.page.all_shapes:
-            if str(shape.ID) == shape_id:
-                formula = shape.cell_formula(cell) or ""
-                match = _SHEET.search(formula)
-                return match.group(1) if match else None
-        return None
+        shape = self.raw.get(shape_id)
+        if shape is None:
+            return None
+        match = _SHEET.search(shape.cell_formula(cell) or "")
+        return match.group(1) if match else None
 
     # -- the flow -----------------------------------------------------------
 
