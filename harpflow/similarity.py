@@ -61,6 +61,8 @@ __all__ = [
 
 #: Similarity of two different tokens that share a coarse glossary cluster.
 SYNONYM_SIMILARITY = 0.85
+#: Weight of a token of a parenthesised remark relative to the step's own.
+ASIDE_WEIGHT = 0.25
 #: Spelling similarity (Levenshtein ratio) from which two tokens count as
 #: variants of one word; below it they count as different words.
 SPELLING_FLOOR = 0.75
@@ -136,12 +138,21 @@ def token_similarity(
     return result
 
 
+def _words(label: Label) -> set[str]:
+    return set(label.tokens) | set(label.aside)
+
+
 def _incidence(
     labels: Sequence[Label], vocab: dict[str, int], weight: dict[str, float]
 ) -> np.ndarray:
-    """Row-normalised weighted token incidence (labels x vocabulary)."""
+    """Row-normalised weighted token incidence (labels x vocabulary).
+
+    Tokens of the parenthesised aside count :data:`ASIDE_WEIGHT` as much.
+    """
     matrix = np.zeros((len(labels), len(vocab)))
     for i, label in enumerate(labels):
+        for t in set(label.aside):
+            matrix[i, vocab[t]] = ASIDE_WEIGHT * weight[t]
         for t in set(label.tokens):
             matrix[i, vocab[t]] = weight[t]
         total = matrix[i].sum()
@@ -166,8 +177,8 @@ def coverage_matrix(
     ``labels_a[i]``. Token weights default to inverse document frequency
     over both label lists.
     """
-    vocab_a = sorted({t for lab in labels_a for t in lab.tokens})
-    vocab_b = sorted({t for lab in labels_b for t in lab.tokens})
+    vocab_a = sorted({t for lab in labels_a for t in _words(lab)})
+    vocab_b = sorted({t for lab in labels_b for t in _words(lab)})
     if weights is None:
         weights = idf_weights([*labels_a, *labels_b])
     index_a = {t: i for i, t in enumerate(vocab_a)}
@@ -178,12 +189,12 @@ def coverage_matrix(
     # best[t, j]: best match of token t of A among the tokens of label j of B
     best_ab = np.zeros((len(vocab_a), len(labels_b)))
     for j, label in enumerate(labels_b):
-        cols = [index_b[t] for t in set(label.tokens)]
+        cols = [index_b[t] for t in sorted(_words(label))]
         if cols and len(vocab_a):
             best_ab[:, j] = tsim[:, cols].max(axis=1)
     best_ba = np.zeros((len(vocab_b), len(labels_a)))
     for i, label in enumerate(labels_a):
-        rows = [index_a[t] for t in set(label.tokens)]
+        rows = [index_a[t] for t in sorted(_words(label))]
         if rows and len(vocab_b):
             best_ba[:, i] = tsim[rows, :].max(axis=0)
     cov_ab: np.ndarray = inc_a @ best_ab
@@ -203,7 +214,7 @@ def idf_weights(labels: Sequence[Label]) -> dict[str, float]:
     """
     df: dict[str, int] = {}
     for label in labels:
-        for t in set(label.tokens):
+        for t in _words(label):
             df[t] = df.get(t, 0) + 1
     n = max(len(labels), 1)
     return {t: math.log(1.0 + n / d) for t, d in sorted(df.items())}
@@ -234,8 +245,8 @@ def label_similarity(
     """
     cov_ab, cov_ba = coverage_matrix(labels_a, labels_b, glossary)
     token = (cov_ab + cov_ba) / 2.0
-    texts_a = [lab.text.replace(" ", "") for lab in labels_a]
-    texts_b = [lab.text.replace(" ", "") for lab in labels_b]
+    texts_a = [(lab.core or lab.text).replace(" ", "") for lab in labels_a]
+    texts_b = [(lab.core or lab.text).replace(" ", "") for lab in labels_b]
     if texts_a and texts_b:
         chars = process.cdist(
             texts_a,
@@ -246,8 +257,8 @@ def label_similarity(
     else:
         chars = np.zeros((len(texts_a), len(texts_b)))
     sim = (1.0 - char_weight) * token + char_weight * chars
-    empty_a = np.array([not lab.tokens for lab in labels_a], dtype=bool)[:, None]
-    empty_b = np.array([not lab.tokens for lab in labels_b], dtype=bool)[None, :]
+    empty_a = np.array([not _words(lab) for lab in labels_a], dtype=bool)[:, None]
+    empty_b = np.array([not _words(lab) for lab in labels_b], dtype=bool)[None, :]
     sim = np.where(empty_a & empty_b, np.where(chars == 1.0, 1.0, 0.5), sim)
     sim = np.where(empty_a ^ empty_b, 0.5 * chars, sim)
     result: np.ndarray = np.clip(sim, 0.0, 1.0)

@@ -47,7 +47,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -78,6 +78,12 @@ class Label:
         for Latin script.
     language : {"ja", "en"}
         ``"ja"`` when the label holds any kana or kanji.
+    core : str
+        ``text`` without parenthesised remarks (the step itself).
+    aside : tuple of str
+        Content words of the parenthesised remarks, e.g. of
+        ``(所有権移転・分合筆)``; they qualify the step and count less when
+        labels are compared.
     """
 
     original: str
@@ -85,6 +91,8 @@ class Label:
     text: str
     tokens: tuple[str, ...]
     language: Literal["ja", "en"]
+    core: str = ""
+    aside: tuple[str, ...] = ()
 
 
 # -- step numbers -----------------------------------------------------------
@@ -167,6 +175,7 @@ def parse_number(label: str) -> tuple[str | None, str]:
 
 # -- surface clean-up -------------------------------------------------------
 
+_PAREN = re.compile(r"\(([^()]*)\)")
 _BRACKETS = re.compile(r"[「」『』【】〔〕［］\[\]〈〉《》]")
 _SPACE = re.compile(r"\s+")
 _FILLERS = (
@@ -419,26 +428,39 @@ def _tokens_latin(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=16384)
+def _tokens(text: str, language: str) -> list[str]:
+    if language != "ja":
+        return _tokens_latin(text)
+    # Latin runs inside Japanese labels (CS, J-LIS, e-Tax) stay as words
+    tokens: list[str] = []
+    pos = 0
+    for m in _LATIN_RUN.finditer(text):
+        tokens.extend(tokens_ja(text[pos : m.start()]))
+        tokens.append(m.group(0).lower())
+        pos = m.end()
+    tokens.extend(tokens_ja(text[pos:]))
+    return tokens
+
+
+@lru_cache(maxsize=16384)
 def _normalise_cached(label: str) -> Label:
     number, rest = parse_number(label)
     text = unicodedata.normalize("NFKC", rest)
     text = _SPACE.sub(" ", text).strip()
     text = _BRACKETS.sub("", text).strip()
-    text = _strip_fillers(text)
+    # a parenthesised remark qualifies the step: kept apart as the aside
+    asides = [m.group(1).strip() for m in _PAREN.finditer(text)]
+    core = _SPACE.sub(" ", _PAREN.sub(" ", text)).strip()
+    if not core:
+        core, asides = " ".join(asides), []
+    core = _strip_fillers(core)
+    text = core + "".join(f" ({a})" for a in asides if a)
     language: Literal["ja", "en"] = "ja" if _JA_CHAR.search(text) else "en"
-    tokens: list[str] = []
-    if language == "ja":
-        # Latin runs inside Japanese labels (CS, J-LIS, e-Tax) stay as words
-        pos = 0
-        for m in _LATIN_RUN.finditer(text):
-            tokens.extend(tokens_ja(text[pos : m.start()]))
-            tokens.append(m.group(0).lower())
-            pos = m.end()
-        tokens.extend(tokens_ja(text[pos:]))
-    else:
-        text = text.lower()
-        tokens = _tokens_latin(text)
-    return Label(label, number, text, tuple(tokens), language)
+    if language == "en":
+        text, core = text.lower(), core.lower()
+    tokens = _tokens(core, language)
+    aside = [t for a in asides for t in _tokens(a, language)]
+    return Label(label, number, text, tuple(tokens), language, core, tuple(aside))
 
 
 def normalise(label: str, *, glossary: Glossary | None = None) -> Label:
@@ -470,5 +492,8 @@ def normalise(label: str, *, glossary: Glossary | None = None) -> Label:
     result = _normalise_cached(label if isinstance(label, str) else str(label))
     if glossary is None:
         return result
-    tokens = tuple(glossary.canonical(t) for t in result.tokens)
-    return Label(result.original, result.number, result.text, tokens, result.language)
+    return replace(
+        result,
+        tokens=tuple(glossary.canonical(t) for t in result.tokens),
+        aside=tuple(glossary.canonical(t) for t in result.aside),
+    )
