@@ -68,8 +68,13 @@ Limits:
   node, are skipped with a warning; an edge to a missing cell is an error.
 - A boundary event is attached to the activity that is its ``parent``, or
   else to the smallest activity whose outline it sits on.
-- Styles say nothing about ids of other tools, formal condition
-  expressions, or event definitions beyond the trigger kind.
+- Containment decides lanes, so a node inside a sub-process, a boundary
+  event and a data object take the lane they are drawn in; BPMN may leave
+  these without a lane (its lanes list only top-level flow nodes), and a
+  BPMN file converted to diagrams.net and back gains those lanes.
+- A dashed sub-process is an event sub-process (``triggered_by_event``).
+  Gateway directions, link names and called elements have no place in a
+  diagrams.net style and are not read.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["build_flow"]
 
+_CONTAINERS = frozenset({"subProcess", "transaction", "adHocSubProcess"})
 _END_WORDS = ("終了", "終わり", "完了", "end", "stop", "finish")
 
 
@@ -165,7 +166,9 @@ class _Builder:
             parent = next(
                 (a.id for a in self.page.ancestors(cell) if a.id in lane_set), None
             )
-            if parent is None and cid in rects:
+            style = cell.style
+            marked = style.flag("pool") or style.get("childLayout") == "stackLayout"
+            if parent is None and cid in rects and not marked:
                 own = area(rects[cid])
                 outer = [
                     o
@@ -317,11 +320,11 @@ class _Builder:
                 self.types[host] = "subProcess"
 
     def attach(self, cell: Cell, chain: list[Cell]) -> str | None:
-        if chain and self.is_activity(chain[0].id):
-            return chain[0].id
         rect = self.page.rects.get(cell.id)
         center = self.page.center(cell.id)
         if rect is None or center is None:
+            if chain and self.is_activity(chain[0].id):
+                return chain[0].id
             return None
         margin = max(rect[2], rect[3]) / 2
         hosts = [
@@ -332,6 +335,8 @@ class _Builder:
             and contains(self.page.rects[a], center, margin)
         ]
         host = self.smallest(hosts)
+        if host is None and chain and self.is_activity(chain[0].id):
+            host = chain[0].id
         if host is None:
             self.warn(f"boundary event {cell.id!r} lies on no activity")
         return host
@@ -379,6 +384,9 @@ class _Builder:
                 elif sk == "node" and tk == "data":
                     data.setdefault(t, ([], []))[1].append(s)
                 continue
+            if cell.style.flag("association") and sk == "node" and tk == "node":
+                flow.meta.setdefault("associations", []).append((cell.id, s, t))
+                continue
             if sk == "annotation" or tk == "annotation":
                 note, other = (s, t) if sk == "annotation" else (t, s)
                 if other != note:
@@ -393,6 +401,11 @@ class _Builder:
             message = (dashed and cell.style.get("startArrow") == "oval") or (
                 None not in pools and pools[0] != pools[1]
             )
+            if message and flow.graph.has_edge(s, t):
+                # A DiGraph holds one edge per pair: a message flow beside a
+                # sequence flow is kept as a pool message between the nodes.
+                flow.add_pool_message(cell.id, s, t, label=label, waypoints=waypoints)
+                continue
             condition = cell.props.get("condition") or cell.props.get("条件")
             flow.add_edge(
                 s,
@@ -421,7 +434,7 @@ class _Builder:
                     inputs=inputs,
                     outputs=outputs,
                     parent=parent,
-                    lane=page.cells[lane].label if lane else None,
+                    lane=lane,
                     bounds=page.rects.get(cid),
                 )
             elif (
@@ -450,8 +463,10 @@ class _Builder:
             extra["loop"] = self.loops[cell.id]
         if cell.id in self.attached:
             extra["attached_to"] = self.attached[cell.id]
-        if node_type in ("boundaryEvent", "startEvent") and not shape.interrupting:
-            extra["cancel_activity"] = False
+        if node_type == "boundaryEvent":
+            extra["cancel_activity"] = shape.interrupting
+        if node_type in _CONTAINERS and cell.style.flag("dashed"):
+            extra["triggered_by_event"] = True
         self.flow.add_node(
             cell.id,
             type=node_type,

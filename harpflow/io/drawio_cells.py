@@ -113,7 +113,7 @@ def _number(value: str | None, cell: Cell, where: str) -> float:
 def _label(raw: str, style: Style, props: dict[str, str], placeholders: bool) -> str:
     if placeholders:
         raw = re.sub(r"%([^%\s]+)%", lambda m: props.get(m.group(1), m.group(0)), raw)
-    return html_to_text(raw) if style.flag("html") else raw.strip()
+    return html_to_text(raw) if style.flag("html") else raw
 
 
 def collect_cells(model: etree._Element, where: str) -> list[Cell]:
@@ -317,17 +317,23 @@ class Page:
         ox, oy = self.origin(self.cells[cell.parent]) if cell.parent else (0.0, 0.0)
         if cell.parent and not self.cells[cell.parent].vertex:
             ox, oy = 0.0, 0.0
+
+        def at(point: etree._Element) -> tuple[float, float]:
+            return (
+                ox + _number(point.get("x"), cell, self.where),
+                oy + _number(point.get("y"), cell, self.where),
+            )
+
+        ends: dict[str, tuple[float, float]] = {}
         points: list[tuple[float, float]] = []
-        for array in cell.geometry:
-            if local_name(array.tag) == "Array" and array.get("as") == "points":
-                for point in array:
-                    if local_name(point.tag) == "mxPoint":
-                        points.append(
-                            (
-                                ox + _number(point.get("x"), cell, self.where),
-                                oy + _number(point.get("y"), cell, self.where),
-                            )
-                        )
+        for child in cell.geometry:
+            role, tag = child.get("as"), local_name(child.tag)
+            if tag == "mxPoint" and role in ("sourcePoint", "targetPoint"):
+                ends[str(role)] = at(child)
+            elif tag == "Array" and role == "points":
+                points += [at(p) for p in child if local_name(p.tag) == "mxPoint"]
+        if len(ends) == 2:
+            return (ends["sourcePoint"], *points, ends["targetPoint"])
         return tuple(points)
 
 

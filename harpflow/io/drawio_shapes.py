@@ -146,7 +146,7 @@ EVENT_SYMBOLS: dict[str, str | None] = {
     "link": "link",
     "error": "error",
     "cancel": "cancel",
-    "compensation": "compensate",
+    "compensation": "compensation",
     "signal": "signal",
     "multiple": "multiple",
     "parallelMultiple": "parallelMultiple",
