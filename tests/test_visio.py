@@ -494,8 +494,16 @@ def reference_counts(path: Path) -> dict[str, object]:
     def count(tag: str) -> int:
         return len(tree.xpath(f"//b:{tag}", namespaces=ns))
 
+    loops = collections.Counter()
+    standard = tree.xpath("//b:standardLoopCharacteristics", namespaces=ns)
+    loops["standard"] = len(standard)
+    for element in tree.xpath("//b:multiInstanceLoopCharacteristics", namespaces=ns):
+        loops[
+            "sequential" if element.get("isSequential") == "true" else "parallel"
+        ] += 1
     return {
         "by_type": dict(sorted(by_type.items())),
+        "loops": dict(sorted(loops.items())),
         "sequence_flows": count("sequenceFlow"),
         "message_flows": count("messageFlow"),
         "lanes": count("lane"),
@@ -512,14 +520,21 @@ def drawing_counts(path: Path) -> dict[str, object]:
     pages = 2 if "B." in path.name else 1
     by_type = collections.Counter()
     totals = collections.Counter()
+    loops = collections.Counter()
     for page in range(pages):
         with warnings.catch_warnings():
             warnings.simplefilter("error", HarpflowWarning)
-            stats = read_vsdx(inp, page=page).stats()
+            flow = read_vsdx(inp, page=page)
+        stats = flow.stats()
+        loops.update(n.loop for n in flow.nodes.values() if n.loop)
         by_type.update(stats["by_type"])
         for key in ("sequence_flows", "message_flows", "lanes", "pools"):
             totals[key] += stats[key]
-    return {"by_type": dict(sorted(by_type.items())), **totals}
+    return {
+        "by_type": dict(sorted(by_type.items())),
+        "loops": dict(sorted(loops.items())),
+        **totals,
+    }
 
 
 #: Differences the drawings themselves cause, as (model, node type) -> change
@@ -550,6 +565,18 @@ EXPECTED_DIFFERENCES = {
 }
 
 
+#: Loop markers the drawings lack, as (model, loop kind) -> change of the count.
+EXPECTED_LOOP_DIFFERENCES = {
+    "B.1.0": {},
+    "B.2.0": {
+        # "Service Task 22" is multi-instance (parallel) in the model, but the
+        # drawing shows it without the three-bar marker (no MIMarker shape).
+        "parallel": -1,
+    },
+    "C.1.0": {},
+}
+
+
 @pytest.mark.parametrize("model", ["B.1.0", "B.2.0", "C.1.0"])
 def test_miwg_drawings_match_the_reference_models(model):
     drawing = corpus("miwg-vsdx") / f"itp-commerce_{model}.vsdx"
@@ -563,12 +590,30 @@ def test_miwg_drawings_match_the_reference_models(model):
     expected = {k: v for k, v in sorted(expected.items()) if v}
     assert got["by_type"] == expected
     assert sum(got["by_type"].values()) == sum(want["by_type"].values())
+    loops = dict(want["loops"])
+    for kind, change in EXPECTED_LOOP_DIFFERENCES[model].items():
+        loops[kind] = loops.get(kind, 0) + change
+    assert got["loops"] == {k: v for k, v in loops.items() if v}
 
 
 def test_miwg_corpus_keeps_its_licence():
     folder = corpus("miwg-vsdx")
     assert "Creative Commons Attribution 3.0" in (folder / "LICENSE.txt").read_text()
     assert "bpmn-miwg-test-suite" in (folder / "SOURCE.txt").read_text()
+
+
+def test_miwg_b20_markers_boundaries_and_nesting():
+    flow = _read(corpus("miwg-vsdx") / "itp-commerce_B.2.0.vsdx", page=0)
+    loops = {n.label.replace("\n", " "): n.loop for n in flow.nodes.values() if n.loop}
+    assert loops == {
+        "User Task 7 Standard Loop": "standard",
+        "Collapsed Sub-Process 1 Multi-Instances": "parallel",
+        "User Task 12 Multi-Inst. Seq.": "sequential",
+    }
+    boundary = [n for n in flow.nodes.values() if n.type == "boundaryEvent"]
+    assert len(boundary) == 11
+    assert all(flow.nodes[n.attached_to].is_activity for n in boundary)
+    assert flow.nodes["41"].parent == "37"  # a task inside an expanded sub-process
 
 
 def test_miwg_c10_lanes_and_message_flows():

@@ -17,7 +17,8 @@ package itself (see *Limits* below), then opens it with the optional
   (``BpmnTaskType``, ``BpmnEventType``, ``BpmnTriggerOrResult``,
   ``BpmnGatewayType``) refines the type; so do the icons of itp-commerce's
   Process Modeler (``task_user.emf`` → ``userTask``; a
-  ``TriggerThrowingMarker`` makes an intermediate event a throw event).
+  ``TriggerThrowingMarker`` makes an intermediate event a throw event; loop
+  and multi-instance markers, or ``BpmnLoopType``, set ``loop``).
 - **Connectors** (*Sequence Flow*, *Message Flow*, *Association*, *Dynamic
   connector*, ...) join the shapes their ends are glued to: the page's
   ``Connect`` records, else the ``Sheet.N`` reference in the ``BeginX`` or

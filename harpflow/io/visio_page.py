@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harpflow.errors import HarpflowWarning
-from harpflow.model import Flow, SourceRef
+from harpflow.model import ACTIVITY_TYPES, Flow, SourceRef
 
 __all__ = ["PageReader"]
 
@@ -95,6 +95,18 @@ def _rows(xml: Any, section: str) -> Iterator[tuple[str, str]]:
             for cell in row.findall(f"{_VISIO}Cell"):
                 if cell.get("N") == "Value" and row.get("N"):
                     yield row.get("N"), cell.get("V", "")
+
+
+def _loop(node: _Shape) -> str | None:
+    """Loop marker from BPMN shape data or itp-commerce's marker shapes."""
+    kind = node.props.get("BpmnLoopType", "").lower()
+    if "sequential" in kind or "MISequentialMarker" in node.markers:
+        return "sequential"
+    if "parallel" in kind or "MIMarker" in node.markers:
+        return "parallel"
+    if "standard" in kind or "LoopMarker" in node.markers:
+        return "standard"
+    return None
 
 
 class PageReader:
@@ -351,6 +363,9 @@ class PageReader:
             if host is not None:
                 kind, attrs["attached_to"] = "boundaryEvent", host.id
         parent = self._innermost([n for n in nodes if n.kind in _CONTAINERS], node)
+        loop = _loop(node)
+        if loop and kind in ACTIVITY_TYPES:
+            attrs["loop"] = loop
         trigger = node.props.get("BpmnTriggerOrResult", "").strip().lower()
         if trigger and trigger != "none" and kind.endswith("Event"):
             attrs["trigger"] = trigger
@@ -431,7 +446,9 @@ class PageReader:
                         flow.add_edge(p, s, label="")
         for ann in self._of_kind("@annotation"):
             targets = [t for t in notes.get(ann.id, []) if t in flow]
-            flow.add_annotation(ann.id, ann.label, targets=targets)
+            flow.add_annotation(
+                ann.id, ann.label, targets=targets, bounds=self._bounds(ann.box)
+            )
 
     def _warn(self) -> None:
         if self.unknown:
