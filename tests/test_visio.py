@@ -718,3 +718,21 @@ def test_errors_are_harpflow_errors(tmp_path):
     path = _write(tmp_path, "x.vsdx", b"")
     with pytest.raises(HarpflowError):
         read(path)
+
+
+def test_member_count_limit(monkeypatch):
+    import harpflow.io.visio as visio
+
+    monkeypatch.setattr(visio, "MAX_MEMBERS", 5)
+    data = package([japanese_page()], JA_MASTERS)  # 15 members
+    with pytest.raises(LimitError, match="15 members; the limit is 5"):
+        read(data, format="vsdx")
+
+
+def test_total_expanded_size_limit():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for i in range(5):
+            z.writestr(f"visio/media/image{i}.bin", b"\0" * 900_000)
+    with pytest.raises(LimitError, match="members expand to more than 4,000,000"):
+        read(buf.getvalue(), format="vsdx", max_bytes=1_000_000)
