@@ -188,10 +188,14 @@ def _assign(scores: PairScores, threshold: float) -> list[tuple[int, int, float]
     size_a, size_b = combined.shape
     if size_a == 0 or size_b == 0:
         return []
-    ok = allowed & (combined >= threshold ** (1.0 / _EXPONENT))
+    floor = threshold ** (1.0 / _EXPONENT)
+    ok = allowed & (combined >= floor)
     rel_a = np.arange(size_a)[:, None] / max(size_a, 1)
     rel_b = np.arange(size_b)[None, :] / max(size_b, 1)
-    weight = np.where(ok, combined + EPSILON * (1.0 - np.abs(rel_a - rel_b)), 0.0)
+    # a pair earns its margin over the threshold, so that two weak pairs do
+    # not outweigh one strong pair
+    margin = combined - floor + EPSILON * (2.0 - np.abs(rel_a - rel_b))
+    weight = np.where(ok, margin, 0.0)
     rows, cols = linear_sum_assignment(weight, maximize=True)
     return [
         (int(i), int(j), float(combined[i, j]))

@@ -61,6 +61,8 @@ __all__ = [
 
 #: Similarity of two different tokens that share a coarse glossary cluster.
 SYNONYM_SIMILARITY = 0.85
+#: Similarity of two different tokens that share a fine glossary group.
+FINE_SIMILARITY = 0.92
 #: Weight of a token of a parenthesised remark relative to the step's own.
 ASIDE_WEIGHT = 0.25
 #: Spelling similarity (Levenshtein ratio) from which two tokens count as
@@ -101,7 +103,7 @@ def token_similarity(
     >>> from harpflow.glossary import default_glossary
     >>> token_similarity(["受け付け", "check"], ["受理", "verifi"],
     ...                  default_glossary()).round(2).tolist()
-    [[0.85, 0.0], [0.0, 0.85]]
+    [[0.85, 0.0], [0.0, 0.92]]
     """
     if not vocab_a or not vocab_b:
         return np.zeros((len(vocab_a), len(vocab_b)))
@@ -131,6 +133,15 @@ def token_similarity(
         for i, cs in enumerate(concepts_b):
             cb[i, [col[c] for c in cs]] = 1.0
         synonym = np.where(ca @ cb.T > 0, SYNONYM_SIMILARITY, 0.0)
+        # words interchangeable even at the fine level agree more
+        fine_a = np.array(
+            [glossary.canonical(t, "fine") for t in vocab_a], dtype=object
+        )
+        fine_b = np.array(
+            [glossary.canonical(t, "fine") for t in vocab_b], dtype=object
+        )
+        same_fine = (fine_a[:, None] == fine_b[None, :]) & (synonym > 0)
+        synonym = np.where(same_fine, FINE_SIMILARITY, synonym)
     else:
         synonym = np.zeros_like(spell)
     equal = (spell == 1.0).astype(float)
