@@ -319,8 +319,7 @@ def read_vsdx(
     check_package(inp.data, inp.name, max_bytes)
     drawing = _open(inp.data, inp.name)
     pages = [p for p in drawing.pages if not _is_background(p)]
-    chosen = _choose_page(pages, page, inp.name)
-    reader = PageReader(chosen, inp.name, classify)
+    chosen, reader = _choose_page(pages, page, inp.name)
     flow = Flow(chosen.name, source=inp.name)
     flow.meta["format"] = "vsdx"
     flow.meta["page"] = chosen.name
@@ -338,24 +337,27 @@ def _is_background(page: Any) -> bool:
     return False
 
 
-def _choose_page(pages: list[Any], which: str | int | None, name: str) -> Any:
+def _choose_page(
+    pages: list[Any], which: str | int | None, name: str
+) -> tuple[Any, PageReader]:
     if not pages:
         raise ParseError("the drawing has no pages", source=name)
     if which is None:
-        holding = [p for p in pages if PageReader.holds_flow(p, classify)]
+        readers = [(p, PageReader(p, name, classify)) for p in pages]
+        holding = [(p, r) for p, r in readers if r.holds_flow]
         if len(holding) > 1:
-            names = ", ".join(repr(p.name) for p in holding)
+            names = ", ".join(repr(p.name) for p, _ in holding)
             raise ParseError(
                 f"{len(holding)} pages hold flows ({names}); choose one with page=",
                 source=name,
             )
-        return holding[0] if holding else pages[0]
+        return holding[0] if holding else readers[0]
     if isinstance(which, int):
         if not 0 <= which < len(pages):
             raise ParseError(f"no page number {which}", source=name)
-        return pages[which]
+        return pages[which], PageReader(pages[which], name, classify)
     for p in pages:
         if which == p.name:
-            return p
+            return p, PageReader(p, name, classify)
     known = ", ".join(repr(p.name) for p in pages)
     raise ParseError(f"no page named {which!r} (pages: {known})", source=name)

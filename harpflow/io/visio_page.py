@@ -133,6 +133,7 @@ class PageReader:
         self.owner: dict[str, str] = {}  # any shape id -> classified shape id
         self.unknown: list[str] = []
         self.raw: dict[str, Any] = {}  # classified shape id -> vsdx shape
+        self._masters: dict[str, tuple[str | None, Any]] = {}
         self.notes: dict[str, list[str]] = {}
         try:
             self.height = float(page.height)
@@ -142,38 +143,55 @@ class PageReader:
             self._visit(shape, 0.0, 0.0)
         self._glue()
 
-    @staticmethod
-    def holds_flow(page: Any, classify: Callable[[str | None], str | None]) -> bool:
+    @property
+    def holds_flow(self) -> bool:
         """True when the page has at least one classified flow node."""
-        reader = PageReader(page, "", classify)
-        return any(s.kind[0] not in "~#@" for s in reader.shapes.values())
+        return any(s.kind[0] not in "~#@" for s in self.shapes.values())
 
-    # -- shapes -------------------------------------------------------------
+    def _master(self, master_id: str | None) -> tuple[str | None, Any]:
+        """The master's name and top shape, read once per master."""
+        if master_id is None:
+            return None, None
+        if master_id not in self._masters:
+            master = self.page.vis.get_master_page_by_id(master_id)
+            top = master.child_shapes[0] if master and master.child_shapes else None
+            self._masters[master_id] = (getattr(master, "name", None), top)
+        return self._masters[master_id]
+
+    def _cell(self, shape: Any, name: str) -> Any:
+        """A cell's value, from the shape or else from its master's shape."""
+        own = shape.cells.get(name)
+        if own is not None:
+            return own.value
+        if shape.xml.get("MasterShape") is not None:
+            return shape.cell_value(name)  # a sub-shape of a master instance
+        _, top = self._master(shape.xml.get("Master"))
+        if top is None:
+            return None
+        inherited = top.cells.get(name)
+        return inherited.value if inherited is not None else None
 
     def _kind(self, shape: Any) -> str | None:
-        master_id = shape.xml.get("Master")
-        if master_id is not None:
-            master = self.page.vis.get_master_page_by_id(master_id)
-            kind = self.classify(getattr(master, "name", None))
-            if kind:
-                return kind
-        return self.classify(shape.xml.get("NameU")) or self.classify(
-            shape.xml.get("Name")
+        master_name, _ = self._master(shape.xml.get("Master"))
+        return (
+            self.classify(master_name)
+            or self.classify(shape.xml.get("NameU"))
+            or self.classify(shape.xml.get("Name"))
         )
 
     def _props(self, shape: Any) -> dict[str, str]:
         props: dict[str, str] = {}
-        master_id = shape.xml.get("Master")
-        if master_id is not None:
-            master = self.page.vis.get_master_page_by_id(master_id)
-            if master is not None and master.child_shapes:
-                props.update(_rows(master.child_shapes[0].xml, "Property"))
+        _, top = self._master(shape.xml.get("Master"))
+        if top is not None:
+            props.update(_rows(top.xml, "Property"))
         props.update(_rows(shape.xml, "Property"))
         return props
 
     def _visit(self, shape: Any, ox: float, oy: float) -> None:
-        cell = shape.cell_value
-        one_d = shape.cells.get("BeginX") is not None or cell("BeginX") is not None
+        def cell(name: str) -> Any:
+            return self._cell(shape, name)
+
+        one_d = cell("BeginX") is not None
         if one_d:
             xs = (_float(cell("BeginX")), _float(cell("EndX")))
             ys = (_float(cell("BeginY")), _float(cell("EndY")))
