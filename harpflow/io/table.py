@@ -48,8 +48,12 @@ and every BPMN element name of :data:`harpflow.model.NODE_TYPES` as is.
 List cells (次, 連携, 帳票, 機能ID): in YAML a list (or one value, split as
 in CSV); in CSV and XLSX one cell whose entries are separated by ``,``
 ``、`` ``;`` or line breaks, ``：`` accepted for ``:``. Text between 「 and
-」 is never split, so ``5:「不備あり、補正」`` is one entry with the
-condition ``不備あり、補正``.
+」 is never split, and one layer of 「」 around a whole entry (or around the
+text after ``id:``) is removed, in every format: ``5:「不備あり、補正」`` is
+one entry with the condition ``不備あり、補正``. Writers wrap an entry so
+when it holds a separator, starts with 「, or has white space at an end.
+Entries are stripped; 作業, 備考, 担当 and 組織 cells are kept as written
+(a label with a trailing space keeps it), other cells are stripped.
 
 Order: an empty 次 means the following row with the same 親 (so the rows of
 a sub-process listed after it are not its successor), except on end
@@ -82,7 +86,10 @@ Errors name the row and the column: ``ParseError(line=<file line of the
 row>, element="row 4, column 次")``, where row 4 is the fourth step row
 (header not counted) and the column is named as its header was written.
 
-Writing: rows in node order, Japanese headers and 種別 by default
+Writing: a message flow from a step to a whole pool goes into the step's
+連携 (naming the pool, or its id when the name cannot stand in a list
+cell) unless its order would then change; the rest go to
+``pool_messages``. Rows come in node order, Japanese headers and 種別 by default
 (``headers="en"`` for English headers, BPMN element names and English
 media); a successor is left implicit only when it is the sole unlabelled
 one and the following row; ``-`` is written where a step has no successor
@@ -101,12 +108,17 @@ store records (their labels stay in the steps' 帳票), text annotations,
 source positions and node attributes outside the columns above. Flow
 metadata values that are not plain data are written as text.
 
-Known limits: an 作業 of exactly ``-`` reads as no label; a condition or
-form name that holds both a separator and 」 cannot be written to CSV or
-XLSX without being split; step ids cannot hold ``:``, separators or a
-leading ``*``. CSV cells starting with ``=`` are written as they are
-(spreadsheet programs may take them for formulas; XLSX cells are always
-written as text).
+A message flow and a sequence flow between the same two steps cannot
+both be held by the model (one edge per pair); reading such a table warns
+and keeps the sequence flow.
+
+Known limits: an 作業 of exactly ``-`` reads as no label; a form name or
+condition wrapped in 「」 as a whole loses that outer pair (write
+「「x」」); a condition or form name that holds both a separator and 」
+cannot be written to CSV or XLSX without being split; step ids cannot hold
+``:``, separators or a leading ``*``. CSV cells starting with ``=`` are
+written as they are (spreadsheet programs may take them for formulas;
+XLSX cells are always written as text).
 
 Examples
 --------
@@ -143,6 +155,7 @@ from harpflow.io.table_rows import (
     column_key,
     flow_to_table,
     header_name,
+    wrap_entry,
 )
 from harpflow.io.table_xlsx import DEFAULT_MAX_UNZIPPED, parse_xlsx, render_xlsx
 from harpflow.model import Flow
@@ -362,6 +375,9 @@ def write_yaml(
         step = _FlowMap()
         for key in table.keys:
             value = row.get(key)
+            if isinstance(value, list):
+                links = key in ("next", "messages")
+                value = [wrap_entry(v, links=links, separators=False) for v in value]
             if value:
                 step[header_name(key, headers)] = value
         steps.append(step)

@@ -50,6 +50,8 @@ __all__ = [
     "node_type",
     "parse_link",
     "split_entries",
+    "unwrap_entry",
+    "wrap_entry",
 ]
 
 
@@ -248,8 +250,29 @@ def _unwrap(text: str) -> str:
     return text
 
 
-def _needs_wrap(text: str) -> bool:
-    return any(ch in _SEPARATORS for ch in text) or text.startswith("「")
+def _needs_wrap(text: str, separators: bool) -> bool:
+    return (
+        (separators and any(ch in _SEPARATORS for ch in text))
+        or text.startswith("「")
+        or text != text.strip()
+    )
+
+
+def wrap_entry(entry: str, *, links: bool = False, separators: bool = True) -> str:
+    """One list entry as written: its text wrapped in 「」 where needed.
+
+    Text that holds a separator (with ``separators=True``, for CSV and
+    XLSX), starts with 「, or has white space at either end is wrapped, so
+    that :func:`split_entries` and :func:`parse_link` give it back. With
+    ``links=True`` (次, 連携) the entry is ``id:text`` and only the text is
+    wrapped.
+    """
+    if links:
+        head, colon, tail = entry.partition(":")
+        if colon and _needs_wrap(tail, separators):
+            return f"{head}:「{tail}」"
+        return entry
+    return f"「{entry}」" if _needs_wrap(entry, separators) else entry
 
 
 def join_entries(
@@ -257,26 +280,21 @@ def join_entries(
 ) -> str:
     """Join list entries into one cell, the reverse of :func:`split_entries`.
 
-    Entries holding a separator (or starting with 「) are wrapped in 「」;
-    with ``links=True`` (次, 連携) entries are ``id:text`` and only the text
-    is wrapped.
+    Each entry is first wrapped by :func:`wrap_entry`.
     """
-    out = []
-    for entry in entries:
-        head, colon, tail = entry.partition(":")
-        if links and colon:
-            out.append(f"{head}:「{tail}」" if _needs_wrap(tail) else entry)
-        elif _needs_wrap(entry):
-            out.append(f"「{entry}」")
-        else:
-            out.append(entry)
-    return sep.join(out)
+    return sep.join(wrap_entry(e, links=links) for e in entries)
 
 
-def parse_link(entry: str, *, unwrap: bool = True) -> tuple[str, str, bool]:
+def unwrap_entry(entry: str) -> str:
+    """A list entry (帳票, 機能ID) as meant: stripped, one layer of 「」 removed."""
+    return _unwrap(entry.strip())
+
+
+def parse_link(entry: str) -> tuple[str, str, bool]:
     """Split ``id:text`` (``：`` accepted) into ``(id, text, default)``.
 
-    A leading ``*`` marks the default flow of a gateway or activity.
+    A leading ``*`` marks the default flow of a gateway or activity. The
+    text is stripped, then one layer of 「」 around all of it is removed.
     """
     text = entry.strip()
     default = text.startswith("*")
@@ -286,8 +304,7 @@ def parse_link(entry: str, *, unwrap: bool = True) -> tuple[str, str, bool]:
     if not cut:
         return text, "", default
     i = min(cut)
-    label = text[i + 1 :].strip()
-    return text[:i].strip(), _unwrap(label) if unwrap else label, default
+    return text[:i].strip(), _unwrap(text[i + 1 :].strip()), default
 
 
 # -- reading ------------------------------------------------------------------
@@ -320,6 +337,9 @@ class Table:
     keys: list[str]
 
 
+_AS_WRITTEN = frozenset({"label", "note", "lane", "pool"})
+
+
 class _Reader:
     def __init__(self, source: str) -> None:
         self.source = source
@@ -331,14 +351,22 @@ class _Reader:
         return ParseError(message, source=self.source, line=row.line, element=element)
 
     def text(self, row: RawRow, key: str) -> str:
+        """A one-value cell, stripped; names and free text keep their spaces.
+
+        作業, 備考, 担当 and 組織 are kept as written (a label with a trailing
+        space stays so) unless they hold nothing but white space.
+        """
         value = row.cells.get(key)
         if value is None:
             return ""
         if isinstance(value, list):
             if len(value) > 1:
                 raise self.error("expected one value, found a list", row, key)
-            return str(value[0]).strip() if value else ""
-        return str(value).strip()
+            value = str(value[0]) if value else ""
+        text = str(value)
+        if not text.strip():
+            return ""
+        return text if key in _AS_WRITTEN else text.strip()
 
     def entries(self, row: RawRow, key: str) -> tuple[list[str], bool]:
         """Entries of a list cell and whether they came as a YAML list."""
@@ -346,7 +374,7 @@ class _Reader:
         if value is None:
             return [], False
         if isinstance(value, list):
-            return [str(v).strip() for v in value if str(v).strip()], True
+            return [str(v) for v in value if str(v).strip()], True
         return split_entries(str(value)), False
 
 
@@ -635,19 +663,19 @@ def _add_node(
             extra[key] = value
     if step.trigger:
         extra["trigger"] = step.trigger
-    forms, forms_listed = rd.entries(row, "forms")
-    fids, fids_listed = rd.entries(row, "function_ids")
+    forms, _ = rd.entries(row, "forms")
+    fids, _ = rd.entries(row, "function_ids")
     flow.add_node(
         step.id,
         type=step.type,
-        label="" if rd.text(row, "label") in _NONE else rd.text(row, "label"),
+        label="" if rd.text(row, "label").strip() in _NONE else rd.text(row, "label"),
         lane_id=lane_id,
         pool_id=pool_id,
         parent=step.parent,
         medium=medium_value(medium) if medium else None,
         location=rd.text(row, "location") or None,
-        forms=forms if forms_listed else [_unwrap(f) for f in forms],
-        function_ids=fids if fids_listed else [_unwrap(f) for f in fids],
+        forms=[unwrap_entry(f) for f in forms],
+        function_ids=[unwrap_entry(f) for f in fids],
         documentation=rd.text(row, "note"),
         source=SourceRef(rd.source, row.line, f"row {row.index}"),
         **extra,
@@ -664,7 +692,7 @@ def _add_edges(
 ) -> None:
     step = steps[i]
     row = step.row
-    entries, as_list = rd.entries(row, "next")
+    entries, _ = rd.entries(row, "next")
     if not entries:
         if step.type != "endEvent":
             follower = next(
@@ -677,17 +705,17 @@ def _add_edges(
             raise rd.error("'-' (no successor) cannot stand with ids", row, "next")
     else:
         for entry in entries:
-            target, label, default = parse_link(entry, unwrap=not as_list)
+            target, label, default = parse_link(entry)
             if target not in by_id:
                 raise rd.error(
                     f"successor {target!r} is not the 番号 of any step", row, "next"
                 )
             flow.add_edge(step.id, target, label=label, default=default)
-    msgs, as_list = rd.entries(row, "messages")
+    msgs, _ = rd.entries(row, "messages")
     for entry in msgs:
         if entry in _NONE:
             continue
-        target, label, _ = parse_link(entry, unwrap=not as_list)
+        target, label, _ = parse_link(entry)
         if target in by_id and flow.graph.has_edge(step.id, target):
             warnings.warn(
                 f"{rd.source}:{row.line}: row {row.index}: a message flow beside "
@@ -763,22 +791,7 @@ def flow_to_table(flow: Flow, headers: str = "ja") -> Table:
             for p in flow.pools
         ]
     rows: list[dict[str, Cell]] = []
-    meta_msgs: list[dict[str, Any]] = []
-    pool_msg_by_node: dict[str, list[str]] = {}
-    for msg in flow.pool_messages:
-        if (
-            msg.source in flow.graph
-            and msg.target in pool_ref
-            and pool_ref[msg.target] not in flow.graph
-        ):
-            pool_msg_by_node.setdefault(msg.source, []).append(
-                _link(pool_ref[msg.target], msg.label)
-            )
-        else:
-            entry = {"id": msg.id, "source": msg.source, "target": msg.target}
-            if msg.label:
-                entry["label"] = msg.label
-            meta_msgs.append(entry)
+    pool_msg_by_node, meta_msgs = _split_pool_messages(flow, pool_ref, node_ids)
     if meta_msgs:
         meta["pool_messages"] = meta_msgs
     used: set[str] = set()
@@ -830,6 +843,54 @@ def flow_to_table(flow: Flow, headers: str = "ja") -> Table:
     return Table(meta, rows, keys)
 
 
+def _link_safe(ref: str) -> bool:
+    return (
+        bool(ref.strip())
+        and ref == ref.strip()
+        and not any(ch in _SEPARATORS or ch in ":：「" for ch in ref)
+        and not ref.startswith("*")
+        and ref not in _NONE
+    )
+
+
+def _split_pool_messages(
+    flow: Flow, pool_ref: Mapping[str, str], node_ids: list[str]
+) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
+    """Pool messages as 連携 entries of their source steps, or as metadata.
+
+    A message from a step to a whole pool goes into the step's 連携 when
+    the pool can be named there; the rest go to ``pool_messages``. When the
+    order read back would differ from the flow's, all go to metadata.
+    """
+    msgs = flow.pool_messages
+    position = {nid: i for i, nid in enumerate(node_ids)}
+
+    def linkable(m: Any) -> bool:
+        if m.source not in flow.graph or m.target not in pool_ref:
+            return False
+        ref = pool_ref[m.target]
+        if not _link_safe(ref):
+            ref = m.target
+        return _link_safe(ref) and ref not in flow.graph
+
+    in_rows = [m for m in msgs if linkable(m)]
+    in_rows_read = sorted(in_rows, key=lambda m: position[m.source])
+    rest = [m for m in msgs if not linkable(m)]
+    if in_rows_read + rest != msgs:
+        in_rows, rest = [], list(msgs)
+    by_node: dict[str, list[str]] = {}
+    for m in in_rows:
+        ref = pool_ref[m.target] if _link_safe(pool_ref[m.target]) else m.target
+        by_node.setdefault(m.source, []).append(_link(ref, m.label))
+    meta = []
+    for m in rest:
+        entry = {"id": m.id, "source": m.source, "target": m.target}
+        if m.label:
+            entry["label"] = m.label
+        meta.append(entry)
+    return by_node, meta
+
+
 def _link(target: str, label: str) -> str:
     return f"{target}:{label}" if label else target
 
@@ -868,7 +929,7 @@ def _lane_refs(flow: Flow) -> dict[str, str]:
     ids = {ln.id for ln in lanes}
     out = {}
     for ln in lanes:
-        unique = bool(ln.name) and names.count(ln.name) == 1
+        unique = bool(ln.name.strip()) and names.count(ln.name) == 1
         clash = ln.name in ids and ln.name != ln.id
         out[ln.id] = ln.name if unique and not clash else ln.id
     return out
@@ -880,7 +941,7 @@ def _pool_refs(flow: Flow, node_ids: set[str]) -> dict[str, str]:
     ids = {p.id for p in pools}
     out = {}
     for p in pools:
-        unique = bool(p.name) and names.count(p.name) == 1
+        unique = bool(p.name.strip()) and names.count(p.name) == 1
         clash = (p.name in ids and p.name != p.id) or p.name in node_ids
         out[p.id] = p.name if unique and not clash else p.id
     return out
