@@ -169,6 +169,8 @@ class _State:
     """Everything gathered from the semantic model before the flow is built."""
 
     name: str
+    #: Whether the document declares harpflow's namespace at all.
+    has_hf: bool = False
     ids: dict[str, etree._Element] = field(default_factory=dict)
     alias: dict[str, str] = field(default_factory=dict)
     nodes: dict[str, _NodeRec] = field(default_factory=dict)
@@ -205,9 +207,10 @@ class _State:
                 **self.place(el),
             )
         self.ids[xml_id] = el
-        model_id = el.get(_HF + "id")
-        if model_id is not None:
-            self.alias[xml_id] = model_id
+        if self.has_hf:
+            model_id = el.get(_HF + "id")
+            if model_id is not None:
+                self.alias[xml_id] = model_id
         return xml_id
 
     def mid(self, xml_id: str) -> str:
@@ -350,35 +353,44 @@ _HANDLERS: dict[str, _Handler] = {
 # -- building -------------------------------------------------------------
 
 
-def _trigger(st: _State, el: etree._Element) -> str | None:
+_DOC, _STD_LOOP, _MULTI_LOOP = (
+    _M + "documentation",
+    _M + "standardLoopCharacteristics",
+    _M + "multiInstanceLoopCharacteristics",
+)
+_DEF_TAGS = {_M + name: trigger for name, trigger in TRIGGERS.items()}
+
+
+def _scan(st: _State, el: etree._Element, attrs: dict[str, Any]) -> None:
+    """One pass over a node's children: documentation, trigger, loop."""
+    docs: list[str] = []
     found: list[str] = []
     for child in el:
         tag = child.tag
-        if not isinstance(tag, str) or not tag.startswith(_M):
-            continue
-        name = tag[len(_M) :]
-        if name in TRIGGERS:
-            found.append(TRIGGERS[name])
-        elif name == "eventDefinitionRef":
+        if tag == _DOC:
+            text = _text(child)
+            if text:
+                docs.append(text)
+        elif tag in _DEF_TAGS:
+            found.append(_DEF_TAGS[tag])
+            if found[-1] == "link" and child.get("name"):
+                attrs["link"] = child.get("name")
+        elif tag == _M + "eventDefinitionRef":
             ref = _ref(child.text, st.event_defs)
             if ref in st.event_defs:
                 found.append(st.event_defs[ref])
-    if not found:
-        return None
+        elif tag == _STD_LOOP:
+            attrs["loop"] = "standard"
+        elif tag == _MULTI_LOOP:
+            sequential = child.get("isSequential") == "true"
+            attrs["loop"] = "sequential" if sequential else "parallel"
+    if docs:
+        attrs["documentation"] = "\n".join(docs)
     if len(found) > 1:
-        return (
-            "parallelMultiple" if el.get("parallelMultiple") == "true" else "multiple"
-        )
-    return found[0]
-
-
-def _loop(el: etree._Element) -> str | None:
-    for child in el:
-        if child.tag == _M + "standardLoopCharacteristics":
-            return "standard"
-        if child.tag == _M + "multiInstanceLoopCharacteristics":
-            return "sequential" if child.get("isSequential") == "true" else "parallel"
-    return None
+        multi = el.get("parallelMultiple") == "true"
+        attrs["trigger"] = "parallelMultiple" if multi else "multiple"
+    elif found and found[0]:
+        attrs["trigger"] = found[0]
 
 
 def _hf_attrs(el: etree._Element) -> dict[str, Any]:
@@ -404,33 +416,22 @@ def _node_attrs(st: _State, rec: _NodeRec) -> dict[str, Any]:
         "type": rec.type,
         "label": el.get("name") or "",
         "parent": st.mid(rec.parent) if rec.parent else None,
-        "source": SourceRef(st.name, _line(el), describe(el)),
+        "source": SourceRef(st.name, _line(el), f"{rec.type} id={el.get('id')!r}"),
     }
-    docs = [_text(d) for d in el.iterchildren(_M + "documentation")]
-    if any(docs):
-        attrs["documentation"] = "\n".join(d for d in docs if d)
+    _scan(st, el, attrs)
     if rec.type in EVENT_TYPES:
-        trigger = _trigger(st, el)
-        if trigger:
-            attrs["trigger"] = trigger
-        link = el.find(_M + "linkEventDefinition")
-        if link is not None and link.get("name"):
-            attrs["link"] = link.get("name")
         if rec.type == "boundaryEvent":
             host = _ref(el.get("attachedToRef"), st.nodes)
             attrs["attached_to"] = st.mid(host) if host else None
             attrs["cancel_activity"] = el.get("cancelActivity") != "false"
     elif rec.type in ACTIVITY_TYPES:
-        loop = _loop(el)
-        if loop:
-            attrs["loop"] = loop
         if el.get("triggeredByEvent") == "true":
             attrs["triggered_by_event"] = True
         if rec.type == "callActivity" and el.get("calledElement"):
             attrs["called_element"] = el.get("calledElement")
     elif rec.type in GATEWAY_TYPES and el.get("gatewayDirection"):
         attrs["direction"] = el.get("gatewayDirection")
-    extra = _hf_attrs(el)
+    extra = _hf_attrs(el) if st.has_hf else {}
     for key in ("forms", "function_ids"):
         if key in extra and isinstance(extra[key], str):
             extra[key] = (extra[key],) if extra[key] else ()
@@ -446,30 +447,35 @@ def _di(root: etree._Element, st: _State) -> tuple[dict[str, Bounds], dict[str, 
     lines: dict[str, Any] = {}
     shape, edge = "{" + BPMNDI_NS + "}BPMNShape", "{" + BPMNDI_NS + "}BPMNEdge"
     dc_bounds, waypoint = "{" + DC_NS + "}Bounds", "{" + DI_NS + "}waypoint"
-    for diagram in root.iterchildren("{" + BPMNDI_NS + "}BPMNDiagram"):
-        for el in diagram.iter(shape, edge):
-            ref = _ref(el.get("bpmnElement"), st.ids)
-            if not ref:
-                continue
-            try:
-                if el.tag == shape:
-                    if ref in bounds:
-                        continue
-                    b = el.find(dc_bounds)
-                    if b is not None:
-                        bounds[ref] = (
-                            float(b.get("x", 0)),
-                            float(b.get("y", 0)),
-                            float(b.get("width", 0)),
-                            float(b.get("height", 0)),
-                        )
-                elif ref not in lines:
+    ids = st.ids
+    try:
+        for diagram in root.iterchildren("{" + BPMNDI_NS + "}BPMNDiagram"):
+            for el in diagram.iter(shape):
+                ref = el.get("bpmnElement")
+                if ref not in ids:
+                    ref = _ref(ref, ids)
+                if not ref or ref in bounds:
+                    continue
+                b = el.find(dc_bounds)
+                if b is not None:
+                    get = b.get
+                    bounds[ref] = (
+                        float(get("x", 0)),
+                        float(get("y", 0)),
+                        float(get("width", 0)),
+                        float(get("height", 0)),
+                    )
+            for el in diagram.iter(edge):
+                ref = el.get("bpmnElement")
+                if ref not in ids:
+                    ref = _ref(ref, ids)
+                if ref and ref not in lines:
                     lines[ref] = tuple(
                         (float(p.get("x", 0)), float(p.get("y", 0)))
                         for p in el.iterchildren(waypoint)
                     )
-            except ValueError:
-                raise ParseError("coordinate is not a number", **st.place(el)) from None
+    except ValueError:
+        raise ParseError("coordinate is not a number", **st.place(el)) from None
     return bounds, lines
 
 
@@ -522,7 +528,7 @@ def read_bpmn(
             line=_line(root),
             element=describe(root) if isinstance(root.tag, str) else None,
         )
-    st = _State(inp.name)
+    st = _State(inp.name, has_hf=HF_NS.encode() in inp.data)
     processes: list[etree._Element] = []
     collaborations: list[etree._Element] = []
     for child in root:
@@ -589,7 +595,7 @@ def _build(
         town=root.get(_HF + "town"),
     )
     bounds, lines = _di(root, st)
-    mid = st.mid
+    mid = st.mid if st.alias else str
 
     # Pools first: a process's pool is the first participant showing it.
     pool_of: dict[str, str] = {}
@@ -627,6 +633,9 @@ def _build(
         )
 
     def ends(el: etree._Element, allowed: dict[str, Any]) -> tuple[str, str] | None:
+        u, v = el.get("sourceRef"), el.get("targetRef")
+        if u in allowed and v in allowed:
+            return u or "", v or ""
         refs = [_ref(el.get(a), allowed) for a in ("sourceRef", "targetRef")]
         if not any(r in st.ids for r in refs):
             # Both ends name nothing in the file: the flow joined elements
@@ -701,7 +710,7 @@ def _build(
 
 
 def _build_data(st: _State, flow: Flow, bounds: dict[str, Bounds]) -> None:
-    mid = st.mid
+    mid = st.mid if st.alias else str
     # Which data object reference a data object or data store id stands for.
     refs: dict[str, str] = {}
     for el, _process, _parent in st.data:
