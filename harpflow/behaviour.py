@@ -257,7 +257,7 @@ def _structural(graph: nx.DiGraph) -> set[tuple[str, str]] | None:
         _joins_kind(graph, n) for n in graph
     }
     kinds.discard(None)
-    reach = {n: nx.descendants(graph, n) for n in graph}
+    reach = _descendants(graph)
     order = {(a, b) for a in graph for b in reach[a]}
     if kinds <= {"xor"}:
         return order
@@ -305,6 +305,31 @@ def _structural(graph: nx.DiGraph) -> set[tuple[str, str]] | None:
             order.add((a, b))
             order.add((b, a))
     return order
+
+
+def _descendants(graph: nx.DiGraph) -> dict[str, set[str]]:
+    """Every node's descendants, in one pass over the condensation."""
+    nodes = list(graph)
+    bit = {n: 1 << i for i, n in enumerate(nodes)}
+    cond = nx.condensation(graph)
+    members = nx.get_node_attributes(cond, "members")
+    below: dict[int, int] = {}
+    for comp in reversed(list(nx.topological_sort(cond))):
+        bits = 0
+        for succ in cond.successors(comp):
+            bits |= below[succ]
+            for n in members[succ]:
+                bits |= bit[n]
+        if len(members[comp]) > 1:
+            for n in members[comp]:
+                bits |= bit[n]
+        below[comp] = bits
+    mapping = cond.graph["mapping"]
+    out = {}
+    for n in nodes:
+        bits = below[mapping[n]]
+        out[n] = {m for m in nodes if bits & bit[m] and m != n}
+    return out
 
 
 def _dominates(dom: dict[object, object], a: object, b: object) -> bool:

@@ -214,5 +214,70 @@ def match_cmd(
         click.echo(f"{pair['score']:.2f}  {a_ids} {a_label}  =  {b_ids} {b_label}")
 
 
+@main.command("diff")
+@click.argument("standard", type=click.Path(exists=True, path_type=Path))
+@click.argument("town", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def diff_cmd(standard: Path, town: Path, as_json: bool) -> None:
+    """Changes from STANDARD to TOWN, and the divergence with its components."""
+    from harpflow.io import read
+    from harpflow.score import score
+
+    result = score(read(standard), read(town))
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    parts = ", ".join(f"{k} {v:.3f}" for k, v in result.components.items())
+    click.echo(f"divergence {result.total:.3f} ({parts})")
+    for c in result.diff:
+        code = c.code or "-"
+        std = ",".join(c.standard) or "-"
+        twn = ",".join(c.town) or "-"
+        click.echo(
+            f"{c.kind:<17} {code:<4} {std:<12} {twn:<12} {c.cost:6.3f}  {c.note}"
+        )
+
+
+@main.command()
+@click.argument("standard", type=click.Path(exists=True, path_type=Path))
+@click.option("--towns", "count", type=click.IntRange(1), default=10, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--operators",
+    default=None,
+    help="Comma-separated deviation codes to draw from (default: all).",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), required=True, help="Folder."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the truth as JSON.")
+def synth(
+    standard: Path,
+    count: int,
+    seed: int,
+    operators: str | None,
+    output: Path,
+    as_json: bool,
+) -> None:
+    """Write N seeded town variants of STANDARD as BPMN, with truth.json."""
+    from harpflow.io import read, write
+    from harpflow.io.source import atomic_write
+    from harpflow.synth import variants
+
+    ops = [o.strip() for o in operators.split(",")] if operators else None
+    made = variants(read(standard), count, seed=seed, operators=ops)
+    truth = {}
+    for v in made:
+        name = v.flow.town or "town"
+        write(v.flow, output / f"{name}.bpmn")
+        truth[name] = v.to_dict()
+    text = json.dumps(truth, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    atomic_write(output / "truth.json", text.encode("utf-8"))
+    if as_json:
+        _emit_json(truth)
+    else:
+        click.echo(f"wrote {len(made)} variants and truth.json to {output}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -130,6 +130,7 @@ _MANUAL_HANDOFF = ("連絡票", "電話連絡", "連絡", "回覧", "メモ")
 _GUIDE = ("案内", "guid")
 _OUTSOURCE = ("委託", "受託", "業者", "派遣", "contractor")
 _WIDE = ("広域", "共同設置", "組合", "審査会", "連合", "振興局", "道", "県")
+_REWORK = ("補正", "差戻", "差し戻", "返戻", "再提出", "やり直")
 _ADDON = ("EUC", "Excel", "エクセル", "独自", "マクロ", "手作り")
 
 
@@ -162,6 +163,8 @@ def _extra_code(node: Node, town: Flow, gloss: Glossary) -> str | None:
     lane = f"{node.lane or ''} {node.pool or ''}"
     if node.type == "startEvent":
         return "V13"
+    if _has(text, _REWORK):
+        return "V15"
     if node.trigger == "timer" or _has(text, _BATCH):
         return "V06"
     if _has(lane, _OUTSOURCE):

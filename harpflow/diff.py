@@ -69,6 +69,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import networkx as nx
+
 from harpflow.behaviour import DEFAULT_BOUND, Profile, profile
 from harpflow.glossary import Glossary, default_glossary
 from harpflow.model import ACTIVITY_TYPES, EVENT_TYPES, GATEWAY_TYPES, Flow, Node
@@ -127,7 +129,34 @@ def same_wording(a: str, b: str) -> bool:
     (True, False)
     """
     la, lb = normalise(a), normalise(b)
+    if la.text == lb.text or (bool(la.tokens) and la.tokens == lb.tokens):
+        return True
+    fa, fb = _fold_variants(a), _fold_variants(b)
+    if (fa, fb) == (a, b):
+        return False
+    la, lb = normalise(fa), normalise(fb)
     return la.text == lb.text or (bool(la.tokens) and la.tokens == lb.tokens)
+
+
+def _fold_variants(label: str) -> str:
+    """Write every orthographic variant the glossary knows in one form."""
+    gloss = default_glossary()
+    for word in _variant_words(gloss):
+        if word in label:
+            label = label.replace(word, gloss.variants(word)[0])
+    return label
+
+
+_VARIANT_WORDS: dict[int, tuple[str, ...]] = {}
+
+
+def _variant_words(gloss: Glossary) -> tuple[str, ...]:
+    words = _VARIANT_WORDS.get(id(gloss))
+    if words is None:
+        found = {w for group in gloss.orthography for w in group}
+        words = tuple(sorted(found, key=lambda w: (-len(w), w)))
+        _VARIANT_WORDS[id(gloss)] = words
+    return words
 
 
 def type_class(node_type: str) -> str | None:
@@ -263,7 +292,10 @@ def _label(flow: Flow, node_id: str) -> str:
 
 
 def _quote(flow: Flow, ids: Sequence[str]) -> str:
-    return "・".join(f"「{_label(flow, i)}」" for i in ids)
+    labels = [_label(flow, i) for i in ids]
+    if any(normalise(lab).language == "ja" for lab in labels):
+        return "・".join(f"「{lab}」" for lab in labels)
+    return ", ".join(f"'{lab}'" for lab in labels)
 
 
 def _japanese(*flows: Flow) -> bool:
@@ -325,6 +357,15 @@ def diff(
     found += _handoff_changes(standard, town, m, say)
     found = [
         replace(c, code=deviations.classify(c, standard, town, gloss)) for c in found
+    ]
+    # A hand-off is replaced by hand (V09) only where the town added a
+    # manual hand-off step; otherwise it is simply missing (V10).
+    manual = any(c.kind == "extra" and c.code == "V09" for c in found)
+    found = [
+        replace(c, code="V09" if manual else "V10")
+        if c.kind == "handoff_missing"
+        else c
+        for c in found
     ]
     found.sort(key=lambda c: _sort_key(c, standard, town))
     accounting = account(standard, town, m, found, profiles, gloss)
@@ -524,12 +565,25 @@ def _reorderings(
     say: _Notes,
 ) -> list[Change]:
     pairs = _one_to_one(m, standard, town)
-    p_std, p_town = profiles
+    # Order without the loops: a rework loop makes every step inside it
+    # interleave with the others, which would hide a swap of two of them.
+    reach_std, reach_town = _forward_reach(standard), _forward_reach(town)
+
+    def rel_town(b1: str, b2: str) -> str:
+        if b2 in reach_town[b1]:
+            return "->"
+        return "<-" if b1 in reach_town[b2] else "+"
+
     conflicts: dict[int, set[int]] = {i: set() for i in range(len(pairs))}
     for i, j in itertools.combinations(range(len(pairs)), 2):
         (a1, b1), (a2, b2) = pairs[i], pairs[j]
-        rel_s, rel_t = p_std.relation(a1, a2), p_town.relation(b1, b2)
-        if {rel_s, rel_t} == {"->", "<-"}:
+        if a2 in reach_std[a1] and a1 not in reach_std[a2]:
+            rel_s = "->"
+        elif a1 in reach_std[a2] and a2 not in reach_std[a1]:
+            rel_s = "<-"
+        else:
+            continue
+        if {rel_s, rel_town(b1, b2)} == {"->", "<-"}:
             conflicts[i].add(j)
             conflicts[j].add(i)
     moved: list[tuple[int, list[int]]] = []
@@ -543,10 +597,8 @@ def _reorderings(
     out = []
     for i, others in sorted(moved):
         a, b = pairs[i]
-        before = [
-            pairs[j][1] for j in others if p_town.relation(b, pairs[j][1]) == "<-"
-        ]
-        after = [pairs[j][1] for j in others if p_town.relation(b, pairs[j][1]) == "->"]
+        before = [pairs[j][1] for j in others if rel_town(b, pairs[j][1]) == "<-"]
+        after = [pairs[j][1] for j in others if rel_town(b, pairs[j][1]) == "->"]
         where_ja, where_en = [], []
         if before:
             where_ja.append(f"{_quote(town, before)}の後")
@@ -642,6 +694,55 @@ def _gateway_changes(
     return out
 
 
+def _back_edges(flow: Flow) -> list[tuple[str, str]]:
+    """Sequence flows that close a cycle, found by depth-first search from
+    the starts (then from any node not yet seen), in flow order."""
+    graph = flow.sequence_graph()
+    order = list(flow.graph)
+    roots = [n for n in order if graph.in_degree(n) == 0] + order
+    state: dict[str, int] = {}
+    back: list[tuple[str, str]] = []
+    for root in roots:
+        if root in state:
+            continue
+        state[root] = 1
+        stack = [(root, iter(list(graph.successors(root))))]
+        while stack:
+            node, succs = stack[-1]
+            for nxt in succs:
+                if state.get(nxt) == 1:
+                    back.append((node, nxt))
+                elif nxt not in state:
+                    state[nxt] = 1
+                    stack.append((nxt, iter(list(graph.successors(nxt)))))
+                    break
+            else:
+                state[node] = 2
+                stack.pop()
+    return back
+
+
+def _forward_reach(flow: Flow) -> dict[str, set[str]]:
+    """What each node reaches once the flows closing loops are taken out."""
+    from harpflow.behaviour import _descendants
+
+    graph = nx.DiGraph(flow.sequence_graph())
+    graph.remove_edges_from(_back_edges(flow))
+    return _descendants(graph)
+
+
+def _reentry(flow: Flow, node: str) -> str:
+    """The first step a loop re-enters at: past merging gateways."""
+    seen = {node}
+    while flow.nodes[node].type in GATEWAY_TYPES:
+        succs = flow.successors(node)
+        if len(succs) != 1 or succs[0] in seen:
+            break
+        node = succs[0]
+        seen.add(node)
+    return node
+
+
 def _loop_changes(
     standard: Flow,
     town: Flow,
@@ -652,41 +753,44 @@ def _loop_changes(
     import networkx as nx
 
     out: list[Change] = []
-    for flow, other_prof, kind in (
-        (town, profiles[0], "loop_added"),
-        (standard, profiles[1], "loop_removed"),
+    for flow, other, kind in (
+        (town, standard, "loop_added"),
+        (standard, town, "loop_removed"),
     ):
+        # Re-entry steps of the other flow's loops, seen from this flow.
+        entries_there = {_reentry(other, v) for _, v in _back_edges(other)}
         graph = flow.sequence_graph()
-        for comp in sorted(
-            (c for c in nx.strongly_connected_components(graph) if len(c) > 1),
-            key=lambda c: min(list(flow.graph).index(n) for n in c),
-        ):
-            order = [n for n in flow.graph if n in comp]
-            counterparts: list[str] = []
-            repeated_there = False
-            for n in order:
-                pair = m.pair_of_b(n) if kind == "loop_added" else m.pair_of_a(n)
-                if pair is None:
-                    continue
-                ids = pair.a if kind == "loop_added" else pair.b
-                counterparts += [i for i in ids if i not in counterparts]
-                repeated_there |= any(i in other_prof.loops for i in ids)
-            if repeated_there:
-                continue
+        reported: set[frozenset[str]] = set()
+        for u, v in _back_edges(flow):
+            entry = _reentry(flow, v)
+            pair = m.pair_of_b(entry) if kind == "loop_added" else m.pair_of_a(entry)
+            there = (pair.a if kind == "loop_added" else pair.b) if pair else ()
+            if any(t in entries_there for t in there):
+                continue  # the other flow loops back to the same step
+            cycle = (nx.descendants(graph, v) & nx.ancestors(graph, u)) | {u, v}
+            order = [n for n in flow.graph if n in cycle]
             steps = [n for n in order if _is_activity(flow.nodes[n])] or order
-            std_ids = tuple(counterparts) if kind == "loop_added" else tuple(steps)
-            town_ids = tuple(steps) if kind == "loop_added" else tuple(counterparts)
+            if frozenset(steps) in reported:
+                continue
+            reported.add(frozenset(steps))
+            counterparts: list[str] = []
+            for n in steps:
+                pair = m.pair_of_b(n) if kind == "loop_added" else m.pair_of_a(n)
+                if pair is not None:
+                    ids = pair.a if kind == "loop_added" else pair.b
+                    counterparts += [i for i in ids if i not in counterparts]
             if kind == "loop_added":
                 note = say(
                     f"{_quote(town, steps)}を繰り返す(差戻し・再作業)",
                     f"{_quote(town, steps)} can be repeated (rework)",
                 )
+                out.append(Change(kind, tuple(counterparts), tuple(steps), note))
             else:
                 note = say(
                     f"標準の繰返し{_quote(standard, steps)}がない",
                     f"the standard's repetition of {_quote(standard, steps)} is gone",
                 )
-            out.append(Change(kind, std_ids, town_ids, note))
+                out.append(Change(kind, tuple(steps), tuple(counterparts), note))
     return out
 
 

@@ -204,6 +204,24 @@ def pair_similarity(a: str, b: str, glossary: Glossary) -> float:
     return float(label_similarity([la], [lb], glossary)[0, 0])
 
 
+def pair_similarities(
+    pairs: Sequence[tuple[str, str]], glossary: Glossary
+) -> list[float]:
+    """:func:`pair_similarity` of many label pairs at once."""
+    from harpflow.diff import same_wording
+    from harpflow.similarity import label_similarity
+
+    if not pairs:
+        return []
+    left = [normalise(a) for a, _ in pairs]
+    right = [normalise(b) for _, b in pairs]
+    matrix = label_similarity(left, right, glossary)
+    return [
+        1.0 if same_wording(a, b) else float(matrix[i, i])
+        for i, (a, b) in enumerate(pairs)
+    ]
+
+
 def account(
     standard: Flow,
     town: Flow,
@@ -218,16 +236,26 @@ def account(
     """
     owners = _Owners(changes)
     ledgers = {c: _Ledger() for c in COMPONENTS}
-    sims = {}
+    sims: dict[Any, float] = {}
+    step_pairs = []
     for pair in matching.pairs:
         a0, b0 = pair.a[0], pair.b[0]
         if _is_step(standard, a0) and _is_step(town, b0):
-            a_label = "・".join(standard.nodes[i].label for i in pair.a)
-            b_label = "・".join(town.nodes[i].label for i in pair.b)
-            sims[pair] = pair_similarity(a_label, b_label, glossary)
+            step_pairs.append(pair)
         else:
             same = standard.nodes[a0].type == town.nodes[b0].type
             sims[pair] = 1.0 if same else 0.5
+    labels = [
+        (
+            "・".join(standard.nodes[i].label for i in pair.a),
+            "・".join(town.nodes[i].label for i in pair.b),
+        )
+        for pair in step_pairs
+    ]
+    for pair, value in zip(
+        step_pairs, pair_similarities(labels, glossary), strict=True
+    ):
+        sims[pair] = value
     _node_ledger(standard, town, matching, sims, owners, ledgers["node"])
     _structure_ledger(standard, town, matching, sims, owners, ledgers["structure"])
     _behaviour_ledger(standard, town, matching, profiles, owners, ledgers["behaviour"])

@@ -1,0 +1,339 @@
+"""Quality and speed of diff and score.
+
+1. Synthetic variants: every operator of :mod:`harpflow.synth` applied
+   alone to every standard flow under ``processes/standard`` (a few seeds
+   each, with orthographic relabelling and some coarse synonyms), and
+   variants with two to four operators at once. Detected changes are
+   compared with the ground truth: a detected change is right when its
+   kind equals a true change's kind and they share a standard or town id
+   (one-to-one). Codes are compared on the pairs so found, for true
+   changes that carry a code.
+2. The hand-written gold of ``processes/gold``: the same figures against
+   its change rows.
+3. The structure component against an exact graph edit distance
+   (``networkx.graph_edit_distance``) with the same costs, on small
+   flows: mean absolute difference and speed ratio.
+4. Speed: median time of diff plus score of two 30-step flows.
+
+Run: ``python benchmarks/bench_diff.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import sys
+import time
+import warnings
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import networkx as nx
+
+import harpflow
+from harpflow.diff import Change, diff
+from harpflow.glossary import default_glossary
+from harpflow.model import ACTIVITY_TYPES, Flow
+from harpflow.score import pair_similarity, score
+from harpflow.synth import OPERATORS, TruthChange, variant
+
+ROOT = Path(__file__).resolve().parents[1]
+PROCESSES = ROOT / "processes"
+
+
+class Tally:
+    """Counts of found, true and right changes and codes."""
+
+    def __init__(self) -> None:
+        self.detected = 0
+        self.truth = 0
+        self.hits = 0
+        self.coded_truth = 0
+        self.coded_detected = 0
+        self.code_hits = 0
+
+    def add(self, other: Tally) -> None:
+        for key in vars(self):
+            setattr(self, key, getattr(self, key) + getattr(other, key))
+
+    @staticmethod
+    def _ratio(a: int, b: int) -> float:
+        return a / b if b else 1.0
+
+    def row(self, name: str) -> str:
+        kp = self._ratio(self.hits, self.detected)
+        kr = self._ratio(self.hits, self.truth)
+        cp = self._ratio(self.code_hits, self.coded_detected)
+        cr = self._ratio(self.code_hits, self.coded_truth)
+        return (
+            f"{name:<14} {self.truth:>6} {self.detected:>6}   "
+            f"{kp:6.3f} {kr:6.3f}   {cp:6.3f} {cr:6.3f}"
+        )
+
+
+HEADER = (
+    f"{'':<14} {'true':>6} {'found':>6}   {'kind P':>6} {'kind R':>6}   "
+    f"{'code P':>6} {'code R':>6}"
+)
+
+
+def compare(detected: Sequence[Change], truth: Sequence[TruthChange]) -> Tally:
+    """Pair detected and true changes by kind and place; count codes."""
+    tally = Tally()
+    tally.detected = len(detected)
+    tally.truth = len(truth)
+    used: set[int] = set()
+    for t in truth:
+        if t.code:
+            tally.coded_truth += 1
+        for i, c in enumerate(detected):
+            if i in used or c.kind != t.kind:
+                continue
+            if set(c.standard) & set(t.standard) or set(c.town) & set(t.town):
+                used.add(i)
+                tally.hits += 1
+                if t.code:
+                    if c.code:
+                        tally.coded_detected += 1
+                    if c.code == t.code:
+                        tally.code_hits += 1
+                break
+    # Codes given to changes that are not true changes count against precision.
+    tally.coded_detected += sum(
+        1 for i, c in enumerate(detected) if c.code and i not in used
+    )
+    return tally
+
+
+def standards() -> list[tuple[str, Flow]]:
+    out = []
+    for path in sorted((PROCESSES / "standard").glob("*/*.yaml")):
+        out.append((str(path.relative_to(PROCESSES)), harpflow.read(path)))
+    return out
+
+
+def synthetic(quick: bool) -> tuple[Tally, dict[str, Tally], int, list[str]]:
+    """Single-operator and multi-operator variants of every standard."""
+    per_op: dict[str, Tally] = defaultdict(Tally)
+    overall = Tally()
+    count = 0
+    misses: list[str] = []
+    seeds = 1 if quick else 2
+    flows = standards()
+    for index, (name, std) in enumerate(flows):
+        plans: list[list[str]] = [[op] for op in sorted(OPERATORS)] * seeds
+        import random
+
+        rng = random.Random(index)
+        for _ in range(2 if quick else 4):
+            plans.append(rng.sample(sorted(OPERATORS), rng.randint(2, 4)))
+        for j, ops in enumerate(plans):
+            v = variant(std, ops, seed=1000 * index + j, orthography=0.5, synonyms=0.1)
+            if not v.operators:
+                continue
+            count += 1
+            d = diff(std, v.flow)
+            tally = compare(list(d), v.truth)
+            overall.add(tally)
+            if len(ops) == 1:
+                per_op[ops[0]].add(tally)
+                if tally.hits < tally.truth or tally.hits < tally.detected:
+                    misses.append(
+                        f"{name} {ops[0]} seed {v.seed}: true "
+                        f"{[(t.kind, t.code) for t in v.truth]} found "
+                        f"{[(c.kind, c.code) for c in d]}"
+                    )
+    return overall, dict(per_op), count, misses
+
+
+def gold_changes(path: Path) -> list[TruthChange]:
+    rows = []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            kind = (row.get("kind") or "").strip()
+            if not kind:
+                continue
+            std = tuple(i for i in (row.get("standard") or "").split() if i)
+            town = tuple(i for i in (row.get("town") or "").split() if i)
+            code = (row.get("code") or "").strip() or None
+            rows.append(TruthChange(kind, code, std, town, "gold"))
+    # One merge or split is written as one row per member: join them.
+    joined: list[TruthChange] = []
+    for row in rows:
+        for i, prev in enumerate(joined):
+            if (
+                row.kind == prev.kind
+                and row.kind in ("merged", "split")
+                and (
+                    set(row.standard) & set(prev.standard)
+                    if row.kind == "split"
+                    else set(row.town) & set(prev.town)
+                )
+            ):
+                joined[i] = TruthChange(
+                    prev.kind,
+                    prev.code,
+                    tuple(dict.fromkeys(prev.standard + row.standard)),
+                    tuple(dict.fromkeys(prev.town + row.town)),
+                    "gold",
+                )
+                break
+        else:
+            joined.append(row)
+    return joined
+
+
+def gold() -> tuple[Tally, Counter[str], int]:
+    """The hand-written gold of processes/gold."""
+    overall = Tally()
+    per_kind: Counter[str] = Counter()
+    files = 0
+    for path in sorted((PROCESSES / "gold").glob("*/*/*.csv")):
+        town_id, area, proc = path.parts[-3], path.parts[-2], path.stem
+        std_path = PROCESSES / "standard" / area / f"{proc}.yaml"
+        town_files = sorted((PROCESSES / "towns" / town_id / area).glob(f"{proc}.*"))
+        if not std_path.exists() or not town_files:
+            continue
+        std, town = harpflow.read(std_path), harpflow.read(town_files[0])
+        truth = gold_changes(path)
+        d = diff(std, town)
+        overall.add(compare(list(d), truth))
+        per_kind.update(t.kind for t in truth)
+        files += 1
+    return overall, per_kind, files
+
+
+def _ged_costs(a: Flow, b: Flow) -> dict[str, object]:
+    gloss = default_glossary()
+
+    def subst(x: dict[str, object], y: dict[str, object]) -> float:
+        if x["type"] in ACTIVITY_TYPES and y["type"] in ACTIVITY_TYPES:
+            return 1.0 - pair_similarity(str(x["label"]), str(y["label"]), gloss)
+        if x["type"] in ACTIVITY_TYPES or y["type"] in ACTIVITY_TYPES:
+            return 2.0  # never substitute a step for an event or gateway
+        return 0.0 if x["type"] == y["type"] else 0.5
+
+    return {
+        "node_subst_cost": subst,
+        "node_del_cost": lambda x: 1.0,
+        "node_ins_cost": lambda x: 1.0,
+        "edge_subst_cost": lambda x, y: 0.0,
+        "edge_del_cost": lambda x: 1.0,
+        "edge_ins_cost": lambda x: 1.0,
+    }
+
+
+def small_flows(count: int) -> list[tuple[Flow, Flow]]:
+    """Pairs of a small standard and a variant of it."""
+    std = harpflow.read(
+        """
+steps:
+  - {番号: S, 作業: 開始, 種別: 開始}
+  - {番号: 1, 担当: 窓口, 作業: 申請書の受付}
+  - {番号: 2, 担当: 担当, 作業: 内容審査}
+  - {番号: 3, 担当: 担当, 作業: 台帳に入力, 種別: システム}
+  - {番号: 4, 担当: 決裁, 作業: 決裁}
+  - {番号: 5, 担当: 窓口, 作業: 証明書を交付}
+  - {番号: E, 作業: 終了, 種別: 終了}
+""",
+        format="yaml",
+    )
+    pairs = []
+    ops = sorted(op for op in OPERATORS if op not in ("V09", "V10", "V15"))
+    for i in range(count):
+        v = variant(std, [ops[i % len(ops)]], seed=i, orthography=0.5, synonyms=0.2)
+        pairs.append((std, v.flow))
+    return pairs
+
+
+def ged_check(count: int) -> tuple[float, float, float, int]:
+    diffs, fast, slow = [], [], []
+    for a, b in small_flows(count):
+        t0 = time.perf_counter()
+        ours = score(a, b).structure
+        fast.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        g1, g2 = a.sequence_graph(), b.sequence_graph()
+        exact = nx.graph_edit_distance(g1, g2, **_ged_costs(a, b), timeout=60)
+        slow.append(time.perf_counter() - t0)
+        norm = (
+            g1.number_of_nodes()
+            + g2.number_of_nodes()
+            + g1.number_of_edges()
+            + g2.number_of_edges()
+        )
+        diffs.append(abs(ours - float(exact) / norm))
+    mean_exact = statistics.mean(slow)
+    mean_ours = statistics.mean(fast)
+    return statistics.mean(diffs), max(diffs), mean_exact / mean_ours, len(diffs)
+
+
+def chain_flow(n: int, prefix: str, labels: Iterable[str]) -> Flow:
+    flow = Flow(prefix)
+    flow.add_node("s", type="startEvent", label="開始")
+    previous = "s"
+    for i, label in enumerate(labels):
+        node = f"{prefix}{i}"
+        lane = ["窓口", "担当", "審査", "決裁"][i % 4]
+        flow.add_node(node, label=label, lane=lane)
+        flow.add_edge(previous, node)
+        previous = node
+        if len(flow.steps()) >= n:
+            break
+    flow.add_node("e", type="endEvent", label="終了")
+    flow.add_edge(previous, "e")
+    return flow
+
+
+def speed(repeats: int) -> float:
+    words = ["受付", "本人確認", "審査", "入力", "照合", "決裁", "交付", "通知", "案内"]
+    labels = [f"{words[i % len(words)]}{i}" for i in range(30)]
+    a = chain_flow(30, "a", labels)
+    b_labels = list(labels)
+    b_labels[3], b_labels[4] = b_labels[4], b_labels[3]
+    b = chain_flow(30, "b", [lab.replace("受付", "受理") for lab in b_labels])
+    score(a, b)  # warm caches (tokenizer, glossary)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        score(a, b)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer variants")
+    parser.add_argument("--misses", action="store_true", help="list misses")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+
+    t0 = time.perf_counter()
+    overall, per_op, count, misses = synthetic(args.quick)
+    print(f"synthetic variants: {count} ({time.perf_counter() - t0:.1f} s)")
+    print(HEADER)
+    for op in sorted(per_op):
+        print(per_op[op].row(f"{op} alone"))
+    print(overall.row("all variants"))
+    if args.misses:
+        print("\n".join(misses))
+
+    g, per_kind, files = gold()
+    print(f"\nhand-written gold: {files} town flows, changes {dict(per_kind)}")
+    print(HEADER)
+    print(g.row("gold"))
+
+    mean_abs, worst, ratio, n = ged_check(8 if args.quick else 26)
+    print(
+        f"\nstructure vs exact graph edit distance on {n} small flows: "
+        f"mean |difference| {mean_abs:.4f}, worst {worst:.4f}, "
+        f"exact is {ratio:.0f}x slower"
+    )
+    print(f"diff + score of two 30-step flows: median {speed(20):.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""Tests of diff, score and the variant generator."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import PROCESSES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import harpflow
+from harpflow.cli import main
+from harpflow.diff import CHANGE_KINDS, diff
+from harpflow.errors import MatchError, ModelError
+from harpflow.model import Flow
+from harpflow.score import COMPONENTS, score
+from harpflow.synth import OPERATORS, variant, variants
+
+STANDARDS = sorted((PROCESSES / "standard").glob("*/*.yaml"))
+
+
+@cache
+def standard(index: int) -> Flow:
+    return harpflow.read(STANDARDS[index % len(STANDARDS)])
+
+
+@cache
+def tennyu() -> Flow:
+    return harpflow.read(PROCESSES / "standard" / "01-jumin" / "tennyu.yaml")
+
+
+def test_the_standards_are_there() -> None:
+    assert len(STANDARDS) >= 6
+
+
+indices = st.integers(min_value=0, max_value=max(len(STANDARDS) - 1, 0))
+seeds = st.integers(min_value=0, max_value=10_000)
+slow = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@slow
+@given(indices)
+def test_a_flow_against_itself_has_no_change(index: int) -> None:
+    flow = standard(index)
+    d = diff(flow, flow)
+    assert list(d) == []
+    assert score(flow, flow).total == 0.0
+
+
+@slow
+@given(indices, seeds)
+def test_ids_layout_and_orthography_make_no_difference(index: int, seed: int) -> None:
+    flow = standard(index)
+    other = variant(flow, [], seed=seed, orthography=1.0).flow
+    assert set(other.graph).isdisjoint(flow.graph)
+    d = diff(flow, other)
+    assert {c.kind for c in d} <= {"relabelled"}
+    assert score(flow, other, flow_diff=d).total == pytest.approx(0.0, abs=1e-9)
+
+
+@slow
+@given(indices, seeds, st.lists(st.sampled_from(sorted(OPERATORS)), max_size=4))
+def test_divergence_lies_in_the_unit_interval(
+    index: int, seed: int, ops: list[str]
+) -> None:
+    flow = standard(index)
+    v = variant(flow, ops, seed=seed, synonyms=0.2)
+    d = score(flow, v.flow)
+    assert 0.0 <= d.total <= 1.0
+    for name in COMPONENTS:
+        assert 0.0 <= d.components[name] <= 1.0
+    assert d.explain()["total"].sum() == pytest.approx(d.total, abs=1e-9)
+
+
+@slow
+@given(
+    indices,
+    seeds,
+    st.lists(st.sampled_from(sorted(OPERATORS)), min_size=1, max_size=4, unique=True),
+)
+def test_one_more_deviation_never_lowers_the_divergence(
+    index: int, seed: int, ops: list[str]
+) -> None:
+    flow = standard(index)
+    before = variant(flow, ops[:-1], seed=seed, orthography=0.0)
+    after = variant(flow, ops, seed=seed, orthography=0.0)
+    if after.operators == before.operators:
+        return  # the last operator found nothing to act on
+    assert score(flow, after.flow).total >= score(flow, before.flow).total - 1e-9
+
+
+@pytest.mark.parametrize("op", sorted(OPERATORS))
+def test_each_operator_is_detected_with_its_code(op: str) -> None:
+    flow = tennyu()  # has approvals, hand-offs and guidance
+    found_any = False
+    for seed in range(3):
+        v = variant(flow, [op], seed=seed, orthography=0.5)
+        if not v.operators:
+            continue
+        found_any = True
+        changes = list(diff(flow, v.flow))
+        for truth in v.truth:
+            hits = [
+                c
+                for c in changes
+                if c.kind == truth.kind
+                and (
+                    set(c.standard) & set(truth.standard)
+                    or set(c.town) & set(truth.town)
+                )
+            ]
+            assert hits, (truth, changes)
+            if truth.code:
+                assert truth.code in {c.code for c in hits}, (truth, hits)
+    assert found_any
+
+
+def test_variants_are_reproducible() -> None:
+    flow = tennyu()
+    a = variants(flow, 3, seed=5)
+    b = variants(flow, 3, seed=5)
+    assert [v.to_dict() for v in a] == [v.to_dict() for v in b]
+    assert [sorted(v.flow.graph.edges) for v in a] == [
+        sorted(v.flow.graph.edges) for v in b
+    ]
+    with pytest.raises(ModelError, match="unknown deviation operators"):
+        variant(flow, ["V99"])
+
+
+def test_changes_carry_notes_costs_and_frames() -> None:
+    flow = tennyu()
+    v = variant(flow, ["V01", "V07", "V08"], seed=2)
+    d = diff(flow, v.flow)
+    assert all(c.kind in CHANGE_KINDS and c.note for c in d)
+    frame = d.to_frame()
+    assert list(frame.columns)[:4] == ["kind", "code", "standard", "town"]
+    assert len(frame) == len(d)
+    div = score(flow, v.flow, flow_diff=d)
+    assert sum(c.cost for c in d) <= div.total + 1e-9
+    assert div.explain()["total"].sum() == pytest.approx(div.total)
+    # Japanese labels give Japanese notes.
+    assert any("支所" in c.note or "逓送" in c.note for c in d)
+    data = div.to_dict()
+    assert set(data) == {"divergence", "components", "changes"}
+    assert set(data["changes"][0]) == {
+        "kind",
+        "code",
+        "standard",
+        "town",
+        "cost",
+        "note",
+    }
+
+
+def test_weights_are_parameters() -> None:
+    flow = tennyu()
+    v = variant(flow, ["V11"], seed=1)
+    lanes_only = score(
+        flow, v.flow, weights={"node": 0, "structure": 0, "behaviour": 0}
+    )
+    assert lanes_only.total == pytest.approx(lanes_only.responsibility)
+    assert lanes_only.responsibility > 0
+    with pytest.raises(MatchError, match="unknown weights"):
+        score(flow, v.flow, weights={"colour": 1.0})
+    with pytest.raises(MatchError, match="non-negative"):
+        score(flow, v.flow, weights={"node": -1.0})
+
+
+def test_english_flows_get_english_notes() -> None:
+    a, b = Flow("a"), Flow("b")
+    for flow, labels in (
+        (a, ["receive order", "check stock", "ship goods"]),
+        (b, ["receive order", "ship goods"]),
+    ):
+        flow.add_node("s", type="startEvent")
+        prev = "s"
+        for i, label in enumerate(labels):
+            flow.add_node(f"t{i}", label=label)
+            flow.add_edge(prev, f"t{i}")
+            prev = f"t{i}"
+        flow.add_node("e", type="endEvent")
+        flow.add_edge(prev, "e")
+    d = diff(a, b)
+    assert [c.kind for c in d] == ["missing"]
+    assert d[0].note == "standard step 'check stock' is not done"
+
+
+def test_cli_diff_and_synth(tmp_path: Path) -> None:
+    runner = CliRunner()
+    std = STANDARDS[0]
+    out = tmp_path / "synth"
+    result = runner.invoke(
+        main, ["synth", str(std), "--towns", "3", "--seed", "4", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
+    assert sorted(truth) == ["T001", "T002", "T003"]
+    result = runner.invoke(main, ["diff", str(std), str(out / "T001.bpmn"), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) == {"divergence", "components", "changes"}
+    assert set(data["components"]) == set(COMPONENTS)
+    assert 0 <= data["divergence"] <= 1
+    result = runner.invoke(main, ["diff", str(std), str(out / "T001.bpmn")])
+    assert result.exit_code == 0 and "divergence" in result.output
