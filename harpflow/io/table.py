@@ -147,16 +147,11 @@ import yaml
 
 from harpflow.errors import FormatError, HarpflowWarning, ParseError
 from harpflow.io.source import DEFAULT_MAX_BYTES, Input, Source, emit, open_input
+from harpflow.io.table_build import build_flow
 from harpflow.io.table_csv import decode_text, parse_csv, render_csv
 from harpflow.io.table_meta import load_yaml
-from harpflow.io.table_rows import (
-    RawRow,
-    build_flow,
-    column_key,
-    flow_to_table,
-    header_name,
-    wrap_entry,
-)
+from harpflow.io.table_rows import RawRow, column_key, header_name, wrap_entry
+from harpflow.io.table_write import flow_to_table
 from harpflow.io.table_xlsx import DEFAULT_MAX_UNZIPPED, parse_xlsx, render_xlsx
 from harpflow.model import Flow
 

@@ -1,13 +1,13 @@
-"""Step table rows: the columns, their vocabularies, and rows to and from a Flow.
+"""Step table rows: the columns, their vocabularies and list cells.
 
 This module holds what the YAML, CSV and XLSX step tables share: the
 column names (Japanese and English), the 種別 and 媒体 vocabularies, the
-splitting of list cells (``次``, ``連携``, ``帳票``, ``機能ID``), the
-building of a :class:`~harpflow.model.Flow` from parsed rows and the
-reverse, a flow turned into rows. The file formats themselves live in
-:mod:`harpflow.io.table` (YAML and the public API), :mod:`harpflow.io.table_csv`
-and :mod:`harpflow.io.table_xlsx`; the contract is described in
-:mod:`harpflow.io.table`.
+splitting and joining of list cells (``次``, ``連携``, ``帳票``,
+``機能ID``) and the row records. :mod:`harpflow.io.table_build` turns rows
+into a :class:`~harpflow.model.Flow`, :mod:`harpflow.io.table_write` a flow
+into rows; the file formats live in :mod:`harpflow.io.table` (YAML and the
+public API), :mod:`harpflow.io.table_csv` and :mod:`harpflow.io.table_xlsx`,
+and the contract is described in :mod:`harpflow.io.table`.
 
 Examples
 --------
@@ -24,27 +24,30 @@ Examples
 from __future__ import annotations
 
 import unicodedata
-import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harpflow.errors import HarpflowWarning, ModelError, ParseError
-from harpflow.model import ACTIVITY_TYPES, NODE_TYPES, Flow, SourceRef
+from harpflow.model import NODE_TYPES
 
 __all__ = [
     "COLUMNS",
     "EXTENSION_KEYS",
     "LIST_KEYS",
     "MEDIUM_JA",
+    "MEDIUM_WRITE_JA",
+    "NONE_VALUES",
+    "SEPARATORS",
     "STANDARD_KEYS",
+    "TRIGGER_JA",
     "TYPE_JA",
+    "TYPE_WRITE_JA",
+    "Cell",
     "Column",
     "RawRow",
     "Table",
-    "build_flow",
     "column_key",
-    "flow_to_table",
+    "header_name",
     "join_entries",
     "medium_value",
     "node_type",
@@ -141,10 +144,10 @@ TYPE_JA: dict[str, tuple[str, str | None]] = {
     "呼出": ("callActivity", None),
 }
 # The name a writer gives each type (first Japanese name that maps to it).
-_TYPE_WRITE_JA: dict[str, str] = {}
+TYPE_WRITE_JA: dict[str, str] = {}
 for _ja, (_bpmn, _trig) in TYPE_JA.items():
-    if _trig is None and _bpmn not in _TYPE_WRITE_JA:
-        _TYPE_WRITE_JA[_bpmn] = _ja
+    if _trig is None and _bpmn not in TYPE_WRITE_JA:
+        TYPE_WRITE_JA[_bpmn] = _ja
 _TYPE_BY_FOLD = {_fold(t): t for t in NODE_TYPES}
 
 #: 媒体 in Japanese (and common variants) -> medium.
@@ -160,7 +163,7 @@ MEDIUM_JA: dict[str, str] = {
     "郵送": "mail",
     "オンライン": "online",
 }
-_MEDIUM_WRITE_JA = {
+MEDIUM_WRITE_JA = {
     "paper": "紙",
     "screen": "画面",
     "system": "システム",
@@ -171,10 +174,10 @@ _MEDIUM_WRITE_JA = {
     "online": "オンライン",
 }
 _MEDIUM_BY_FOLD = {_fold(k): v for k, v in MEDIUM_JA.items()} | {
-    v: v for v in _MEDIUM_WRITE_JA
+    v: v for v in MEDIUM_WRITE_JA
 }
 
-_TRIGGER_JA = {
+TRIGGER_JA = {
     "タイマー": "timer",
     "メッセージ": "message",
     "シグナル": "signal",
@@ -209,8 +212,8 @@ def medium_value(value: str) -> str | None:
 
 # -- list cells ---------------------------------------------------------------
 
-_SEPARATORS = frozenset(",、;；\n\r")
-_NONE = frozenset({"-", "－", "−", "ー"})
+SEPARATORS = frozenset(",、;；\n\r")
+NONE_VALUES = frozenset({"-", "－", "−", "ー"})
 
 
 def split_entries(cell: str) -> list[str]:
@@ -227,7 +230,7 @@ def split_entries(cell: str) -> list[str]:
             depth += 1
         elif ch == "」":
             depth = max(depth - 1, 0)
-        if ch in _SEPARATORS and depth == 0:
+        if ch in SEPARATORS and depth == 0:
             entries.append("".join(current))
             current = []
         else:
@@ -252,7 +255,7 @@ def _unwrap(text: str) -> str:
 
 def _needs_wrap(text: str, separators: bool) -> bool:
     return (
-        (separators and any(ch in _SEPARATORS for ch in text))
+        (separators and any(ch in SEPARATORS for ch in text))
         or text.startswith("「")
         or text != text.strip()
     )
@@ -335,639 +338,3 @@ class Table:
     meta: dict[str, Any]
     rows: list[dict[str, Cell]]
     keys: list[str]
-
-
-_AS_WRITTEN = frozenset({"label", "note", "lane", "pool"})
-
-
-class _Reader:
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def error(self, message: str, row: RawRow, key: str | None = None) -> ParseError:
-        element = f"row {row.index}"
-        if key is not None:
-            element += f", column {row.names.get(key) or header_name(key)}"
-        return ParseError(message, source=self.source, line=row.line, element=element)
-
-    def text(self, row: RawRow, key: str) -> str:
-        """A one-value cell, stripped; names and free text keep their spaces.
-
-        作業, 備考, 担当 and 組織 are kept as written (a label with a trailing
-        space stays so) unless they hold nothing but white space.
-        """
-        value = row.cells.get(key)
-        if value is None:
-            return ""
-        if isinstance(value, list):
-            if len(value) > 1:
-                raise self.error("expected one value, found a list", row, key)
-            value = str(value[0]) if value else ""
-        text = str(value)
-        if not text.strip():
-            return ""
-        return text if key in _AS_WRITTEN else text.strip()
-
-    def entries(self, row: RawRow, key: str) -> tuple[list[str], bool]:
-        """Entries of a list cell and whether they came as a YAML list."""
-        value = row.cells.get(key)
-        if value is None:
-            return [], False
-        if isinstance(value, list):
-            return [str(v) for v in value if str(v).strip()], True
-        return split_entries(str(value)), False
-
-
-def _normalise_area(value: Any) -> Any:
-    """Area codes are two digits: ``1`` and ``"1"`` mean ``"01"``."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:02d}"
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 2:
-        return value.strip().zfill(2)
-    return value
-
-
-@dataclass
-class _Step:
-    row: RawRow
-    id: str
-    type: str
-    trigger: str | None
-    parent: str | None
-    lane: str
-    pool: str
-
-
-def build_flow(rows: Sequence[RawRow], meta: Mapping[str, Any], source: str) -> Flow:
-    """Build a :class:`Flow` from parsed rows and metadata.
-
-    Raises
-    ------
-    ParseError
-        Naming the row and column: unknown 種別 or 媒体, a repeated 番号, a
-        task without 作業, a successor or message target that is no step.
-    """
-    rd = _Reader(source)
-    meta = dict(meta)
-    info: dict[str, Any] = {}
-    for key in ("name", "area", "procedure", "town"):
-        value = meta.pop(key, None)
-        if key == "area":
-            value = _normalise_area(value)
-        if value is not None and not isinstance(value, str):
-            value = str(value)
-        info[key] = value
-    lane_specs = _specs(meta.pop("lanes", None), "lanes", source)
-    pool_specs = _specs(meta.pop("pools", None), "pools", source)
-    pool_msgs = meta.pop("pool_messages", None) or []
-    flow = Flow(info["name"], area=info["area"], procedure=info["procedure"],
-                town=info["town"], source=source, **meta)  # fmt: skip
-
-    steps = _read_steps(rd, rows)
-    by_id = {s.id: s for s in steps}
-    pool_ids = _make_pools(flow, pool_specs, steps, rd)
-    lane_ids = _make_lanes(flow, lane_specs, steps, pool_ids, rd)
-    for step in steps:
-        _add_node(flow, rd, step, by_id, lane_ids, pool_ids)
-    for i in range(len(steps)):
-        _add_edges(flow, rd, steps, i, by_id, pool_ids)
-    for k, msg in enumerate(pool_msgs, 1):
-        if not isinstance(msg, Mapping) or not {"source", "target"} <= set(msg):
-            raise ParseError(
-                "each entry needs source and target",
-                source=source,
-                element=f"pool_messages entry {k}",
-            )
-        ends = [
-            str(msg[e])
-            if str(msg[e]) in flow.graph
-            else pool_ids.get(str(msg[e])) or str(msg[e])
-            for e in ("source", "target")
-        ]
-        try:
-            flow.add_pool_message(
-                str(msg.get("id") or f"message_{k}"),
-                ends[0],
-                ends[1],
-                label=str(msg.get("label") or ""),
-            )
-        except ModelError as exc:
-            raise ParseError(
-                str(exc), source=source, element=f"pool_messages entry {k}"
-            ) from None
-    return flow
-
-
-def _specs(value: Any, what: str, source: str) -> list[str | dict[str, Any]]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ParseError("expected a list", source=source, element=what)
-    out: list[str | dict[str, Any]] = []
-    for k, item in enumerate(value, 1):
-        if isinstance(item, Mapping) and item.get("name") is not None:
-            out.append({str(a): b for a, b in item.items()})
-        elif isinstance(item, (str, int, float)) and not isinstance(item, bool):
-            out.append(str(item))
-        else:
-            raise ParseError(
-                "expected a name or a mapping with a name",
-                source=source,
-                element=f"{what} entry {k}",
-            )
-    return out
-
-
-def _read_steps(rd: _Reader, rows: Sequence[RawRow]) -> list[_Step]:
-    steps: list[_Step] = []
-    seen: dict[str, RawRow] = {}
-    for row in rows:
-        step_id = rd.text(row, "id")
-        if not step_id:
-            raise rd.error("step without 番号 (id)", row, "id")
-        if step_id in seen:
-            raise rd.error(
-                f"番号 {step_id!r} repeats row {seen[step_id].index}", row, "id"
-            )
-        seen[step_id] = row
-        kind = rd.text(row, "type")
-        ntype = node_type(kind)
-        if ntype is None:
-            raise rd.error(f"unknown 種別 {kind!r}", row, "type")
-        trigger = TYPE_JA.get(unicodedata.normalize("NFKC", kind).strip(), ("", None))[
-            1
-        ]
-        trig_text = rd.text(row, "trigger")
-        if trig_text:
-            trigger = _TRIGGER_JA.get(trig_text, trig_text)
-        if ntype in ACTIVITY_TYPES and not rd.text(row, "label"):
-            raise rd.error(f"{ntype} {step_id!r} has no 作業 (label)", row, "label")
-        medium = rd.text(row, "medium")
-        if medium and medium_value(medium) is None:
-            raise rd.error(f"unknown 媒体 {medium!r}", row, "medium")
-        steps.append(
-            _Step(
-                row,
-                step_id,
-                ntype,
-                trigger,
-                rd.text(row, "parent") or None,
-                rd.text(row, "lane"),
-                rd.text(row, "pool"),
-            )
-        )
-    return steps
-
-
-def _fresh(name: str, taken: set[str]) -> str:
-    candidate, n = name, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{name}_{n}"
-    taken.add(candidate)
-    return candidate
-
-
-def _make_pools(
-    flow: Flow, specs: list[str | dict[str, Any]], steps: list[_Step], rd: _Reader
-) -> dict[str, str]:
-    """Create pools; return a map from every id and name to a pool id."""
-    taken = {str(s["id"]) for s in specs if isinstance(s, dict) and s.get("id")}
-    ref: dict[str, str] = {}
-    by_name: dict[str, str] = {}
-    for spec in specs:
-        if isinstance(spec, dict):
-            name = str(spec["name"])
-            pid = str(spec.get("id") or _fresh(name, taken))
-            proc = spec.get("process")
-            try:
-                flow.add_pool(pid, name, process=str(proc) if proc else None)
-            except ModelError as exc:
-                raise ParseError(str(exc), source=rd.source, element="pools") from None
-        else:
-            name = spec
-            pid = _fresh(name, taken)
-            flow.add_pool(pid, name)
-        ref[pid] = pid
-        by_name.setdefault(name, pid)
-    for step in steps:
-        if step.pool and step.pool not in ref and step.pool not in by_name:
-            pid = _fresh(step.pool, taken)
-            flow.add_pool(pid, step.pool)
-            ref[pid] = pid
-            by_name[step.pool] = pid
-    for name, pid in by_name.items():
-        ref.setdefault(name, pid)
-    return ref
-
-
-def _make_lanes(
-    flow: Flow,
-    specs: list[str | dict[str, Any]],
-    steps: list[_Step],
-    pools: dict[str, str],
-    rd: _Reader,
-) -> dict[tuple[str | None, str], str]:
-    """Create lanes in order; return a map (pool id, cell value) -> lane id."""
-    taken = {str(s["id"]) for s in specs if isinstance(s, dict) and s.get("id")}
-    declared: dict[str, str] = {}  # explicit id or name -> lane id
-    declared_pool: dict[str, str | None] = {}
-    # lanes the rows use, keyed by (pool id, lane name), in first appearance
-    used: dict[tuple[str | None, str], None] = {}
-    explicit = {str(s.get("id") or s["name"]) for s in specs if isinstance(s, dict)} | {
-        str(s["name"]) for s in specs if isinstance(s, dict)
-    }
-    for step in steps:
-        if step.lane and step.lane not in explicit:
-            used.setdefault((pools.get(step.pool) if step.pool else None, step.lane))
-    result: dict[tuple[str | None, str], str] = {}
-
-    def create(name: str, pool: str | None, lane_id: str | None = None,
-               parent: str | None = None) -> str:  # fmt: skip
-        lid = lane_id or _fresh(name, taken)
-        try:
-            flow.add_lane(lid, name, pool=pool, parent=parent)
-        except ModelError as exc:
-            raise ParseError(str(exc), source=rd.source, element="lanes") from None
-        return lid
-
-    for spec in specs:
-        if isinstance(spec, dict):
-            name = str(spec["name"])
-            pool_ref = spec.get("pool")
-            pool = None
-            if pool_ref is not None:
-                if str(pool_ref) not in pools:
-                    raise ParseError(
-                        f"lane {name!r}: unknown pool {pool_ref!r}",
-                        source=rd.source,
-                        element="lanes",
-                    )
-                pool = pools[str(pool_ref)]
-            parent_ref = spec.get("parent")
-            parent = declared.get(str(parent_ref)) if parent_ref is not None else None
-            if parent_ref is not None and parent is None:
-                raise ParseError(
-                    f"lane {name!r}: parent lane {parent_ref!r} is not declared "
-                    "before it",
-                    source=rd.source,
-                    element="lanes",
-                )
-            lid = create(
-                name, pool, str(spec["id"]) if spec.get("id") else None, parent
-            )
-            declared[lid] = lid
-            declared_pool[lid] = pool
-            if name not in declared:
-                declared[name] = lid
-                declared_pool[name] = pool
-        else:
-            keys = [k for k in used if k[1] == spec and k not in result]
-            if not keys:
-                keys = [(None, spec)]
-            for key in keys:
-                result[key] = create(spec, key[0])
-    for key in used:
-        if key not in result:
-            result[key] = create(key[1], key[0])
-    for ref, lid in declared.items():
-        result.setdefault((declared_pool[ref], ref), lid)
-        result.setdefault((None, ref), lid)
-    return result
-
-
-def _add_node(
-    flow: Flow,
-    rd: _Reader,
-    step: _Step,
-    by_id: Mapping[str, _Step],
-    lanes: Mapping[tuple[str | None, str], str],
-    pools: Mapping[str, str],
-) -> None:
-    row = step.row
-    pool_id = pools.get(step.pool) if step.pool else None
-    lane_id = None
-    if step.lane:
-        lane_id = lanes.get((pool_id, step.lane)) or lanes.get((None, step.lane))
-    refs = (("parent", step.parent), ("attached_to", rd.text(row, "attached_to")))
-    for key, ref in refs:
-        if ref and ref not in by_id:
-            raise rd.error(f"{ref!r} is not the 番号 of any step", row, key)
-        if ref == step.id:
-            raise rd.error("a step cannot refer to itself", row, key)
-    medium = rd.text(row, "medium")
-    extra: dict[str, Any] = {}
-    for key in ("system", "attached_to", "loop"):
-        value = rd.text(row, key)
-        if value:
-            extra[key] = value
-    if step.trigger:
-        extra["trigger"] = step.trigger
-    forms, _ = rd.entries(row, "forms")
-    fids, _ = rd.entries(row, "function_ids")
-    flow.add_node(
-        step.id,
-        type=step.type,
-        label="" if rd.text(row, "label").strip() in _NONE else rd.text(row, "label"),
-        lane_id=lane_id,
-        pool_id=pool_id,
-        parent=step.parent,
-        medium=medium_value(medium) if medium else None,
-        location=rd.text(row, "location") or None,
-        forms=[unwrap_entry(f) for f in forms],
-        function_ids=[unwrap_entry(f) for f in fids],
-        documentation=rd.text(row, "note"),
-        source=SourceRef(rd.source, row.line, f"row {row.index}"),
-        **extra,
-    )
-
-
-def _add_edges(
-    flow: Flow,
-    rd: _Reader,
-    steps: Sequence[_Step],
-    i: int,
-    by_id: Mapping[str, _Step],
-    pools: Mapping[str, str],
-) -> None:
-    step = steps[i]
-    row = step.row
-    entries, _ = rd.entries(row, "next")
-    if not entries:
-        if step.type != "endEvent":
-            follower = next(
-                (s for s in steps[i + 1 :] if s.parent == step.parent), None
-            )
-            if follower is not None:
-                flow.add_edge(step.id, follower.id)
-    elif any(e in _NONE for e in entries):
-        if len(entries) > 1:
-            raise rd.error("'-' (no successor) cannot stand with ids", row, "next")
-    else:
-        for entry in entries:
-            target, label, default = parse_link(entry)
-            if target not in by_id:
-                raise rd.error(
-                    f"successor {target!r} is not the 番号 of any step", row, "next"
-                )
-            flow.add_edge(step.id, target, label=label, default=default)
-    msgs, _ = rd.entries(row, "messages")
-    for entry in msgs:
-        if entry in _NONE:
-            continue
-        target, label, _ = parse_link(entry)
-        if target in by_id and flow.graph.has_edge(step.id, target):
-            warnings.warn(
-                f"{rd.source}:{row.line}: row {row.index}: a message flow beside "
-                f"the sequence flow {step.id} -> {target} is dropped (the model "
-                "keeps one edge per pair of steps)",
-                HarpflowWarning,
-                stacklevel=4,
-            )
-        elif target in by_id:
-            flow.add_edge(step.id, target, kind="message", label=label)
-        elif target in pools:
-            taken = {m.id for m in flow.pool_messages} | {e.id for e in flow.edges}
-            flow.add_pool_message(
-                _fresh(f"{step.id}__{pools[target]}", taken),
-                step.id,
-                pools[target],
-                label=label,
-            )
-        else:
-            raise rd.error(
-                f"message target {target!r} is neither a step nor an 組織 (pool)",
-                row,
-                "messages",
-            )
-
-
-# -- writing ------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    """Metadata made of str, int, float, bool, None, lists and dicts only."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
-        return [_plain(v) for v in items]
-    return str(value)
-
-
-def flow_to_table(flow: Flow, headers: str = "ja") -> Table:
-    """Turn a flow into metadata and rows keyed by column key.
-
-    Rows follow the node order; list cells are lists. ``keys`` holds the
-    standard columns plus the extension columns some node needs.
-    """
-    if headers not in ("ja", "en"):
-        raise ValueError(f"headers must be 'ja' or 'en', not {headers!r}")
-    meta: dict[str, Any] = {
-        "name": flow.name,
-        "area": flow.area,
-        "procedure": flow.procedure,
-        "town": flow.town,
-    }
-    for key, value in flow.meta.items():
-        if key not in meta and key not in ("lanes", "pools", "pool_messages"):
-            meta[str(key)] = _plain(value)
-    node_ids = list(flow.nodes)
-    lane_ref = _lane_refs(flow)
-    pool_ref = _pool_refs(flow, set(node_ids))
-    if flow.lanes:
-        meta["lanes"] = _lane_specs(flow, pool_ref)
-    if flow.pools:
-        meta["pools"] = [
-            p.name
-            if p.id == p.name and p.process is None
-            else {
-                k: v
-                for k, v in (("id", p.id), ("name", p.name), ("process", p.process))
-                if v is not None
-            }
-            for p in flow.pools
-        ]
-    rows: list[dict[str, Cell]] = []
-    pool_msg_by_node, meta_msgs = _split_pool_messages(flow, pool_ref, node_ids)
-    if meta_msgs:
-        meta["pool_messages"] = meta_msgs
-    used: set[str] = set()
-    parents = {nid: flow.nodes[nid].parent for nid in node_ids}
-    for i, nid in enumerate(node_ids):
-        node = flow.nodes[nid]
-        attrs = node.attrs
-        row: dict[str, Cell] = {"id": nid}
-        if node.lane_id is not None:
-            row["lane"] = lane_ref.get(node.lane_id, node.lane or "")
-        row["label"] = node.label or ("-" if node.is_activity else "")
-        row["type"] = _type_cell(node.type, node.trigger, headers)
-        if node.trigger and not (
-            headers == "ja"
-            and node.type == "intermediateCatchEvent"
-            and node.trigger == "timer"
-        ):
-            row["trigger"] = str(node.trigger)
-        follower = next(
-            (m for m in node_ids[i + 1 :] if parents[m] == node.parent), None
-        )
-        row["next"] = _next_cell(flow, nid, node.type, follower)
-        msgs = [
-            _link(e.target, e.label)
-            for e in flow.edges
-            if e.source == nid and e.kind == "message"
-        ]
-        row["messages"] = msgs + pool_msg_by_node.get(nid, [])
-        if node.pool_id is not None:
-            row["pool"] = pool_ref.get(node.pool_id, node.pool or "")
-        row["forms"] = list(node.forms)
-        row["system"] = str(attrs.get("system") or "")
-        row["function_ids"] = list(node.function_ids)
-        if node.medium:
-            row["medium"] = (
-                _MEDIUM_WRITE_JA.get(node.medium, node.medium)
-                if headers == "ja"
-                else node.medium
-            )
-        row["location"] = node.location or ""
-        row["note"] = node.documentation
-        row["parent"] = node.parent or ""
-        row["attached_to"] = str(attrs.get("attached_to") or "")
-        if node.loop:
-            row["loop"] = str(node.loop)
-        rows.append(row)
-        used.update(k for k in EXTENSION_KEYS if row.get(k))
-    keys = list(STANDARD_KEYS) + [k for k in EXTENSION_KEYS if k in used]
-    return Table(meta, rows, keys)
-
-
-def _link_safe(ref: str) -> bool:
-    return (
-        bool(ref.strip())
-        and ref == ref.strip()
-        and not any(ch in _SEPARATORS or ch in ":：「" for ch in ref)
-        and not ref.startswith("*")
-        and ref not in _NONE
-    )
-
-
-def _split_pool_messages(
-    flow: Flow, pool_ref: Mapping[str, str], node_ids: list[str]
-) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
-    """Pool messages as 連携 entries of their source steps, or as metadata.
-
-    A message from a step to a whole pool goes into the step's 連携 when
-    the pool can be named there; the rest go to ``pool_messages``. When the
-    order read back would differ from the flow's, all go to metadata.
-    """
-    msgs = flow.pool_messages
-    position = {nid: i for i, nid in enumerate(node_ids)}
-
-    def linkable(m: Any) -> bool:
-        if m.source not in flow.graph or m.target not in pool_ref:
-            return False
-        ref = pool_ref[m.target]
-        if not _link_safe(ref):
-            ref = m.target
-        return _link_safe(ref) and ref not in flow.graph
-
-    in_rows = [m for m in msgs if linkable(m)]
-    in_rows_read = sorted(in_rows, key=lambda m: position[m.source])
-    rest = [m for m in msgs if not linkable(m)]
-    if in_rows_read + rest != msgs:
-        in_rows, rest = [], list(msgs)
-    by_node: dict[str, list[str]] = {}
-    for m in in_rows:
-        ref = pool_ref[m.target] if _link_safe(pool_ref[m.target]) else m.target
-        by_node.setdefault(m.source, []).append(_link(ref, m.label))
-    meta = []
-    for m in rest:
-        entry = {"id": m.id, "source": m.source, "target": m.target}
-        if m.label:
-            entry["label"] = m.label
-        meta.append(entry)
-    return by_node, meta
-
-
-def _link(target: str, label: str) -> str:
-    return f"{target}:{label}" if label else target
-
-
-def _type_cell(ntype: str, trigger: str | None, headers: str) -> str:
-    if headers == "en":
-        return ntype
-    if ntype == "intermediateCatchEvent" and trigger == "timer":
-        return "タイマー"
-    if ntype == "task":
-        return ""
-    return _TYPE_WRITE_JA.get(ntype, ntype)
-
-
-def _next_cell(flow: Flow, nid: str, ntype: str, follower: str | None) -> list[str]:
-    out = []
-    for target, data in flow.graph.succ[nid].items():
-        if data.get("kind", "sequence") != "sequence":
-            continue
-        text = data.get("label") or data.get("condition") or ""
-        entry = _link(target, str(text))
-        out.append(("*" if data.get("default") else "") + entry)
-    if ntype == "endEvent":
-        return out
-    if not out:
-        return ["-"] if follower is not None else []
-    if out == [follower]:
-        return []
-    return out
-
-
-def _lane_refs(flow: Flow) -> dict[str, str]:
-    """What the 担当 cell says for each lane id: its name, or its id if need be."""
-    lanes = flow.lanes
-    names = [ln.name for ln in lanes]
-    ids = {ln.id for ln in lanes}
-    out = {}
-    for ln in lanes:
-        unique = bool(ln.name.strip()) and names.count(ln.name) == 1
-        clash = ln.name in ids and ln.name != ln.id
-        out[ln.id] = ln.name if unique and not clash else ln.id
-    return out
-
-
-def _pool_refs(flow: Flow, node_ids: set[str]) -> dict[str, str]:
-    pools = flow.pools
-    names = [p.name for p in pools]
-    ids = {p.id for p in pools}
-    out = {}
-    for p in pools:
-        unique = bool(p.name.strip()) and names.count(p.name) == 1
-        clash = (p.name in ids and p.name != p.id) or p.name in node_ids
-        out[p.id] = p.name if unique and not clash else p.id
-    return out
-
-
-def _lane_specs(flow: Flow, pool_ref: Mapping[str, str]) -> list[Any]:
-    lane_pools: dict[str, set[str | None]] = {}
-    for node in flow.nodes.values():
-        if node.lane_id is not None:
-            lane_pools.setdefault(node.lane_id, set()).add(node.pool_id)
-    specs: list[Any] = []
-    for ln in flow.lanes:
-        derived = lane_pools.get(ln.id, {None}) == {ln.pool}
-        if ln.id == ln.name and ln.parent is None and derived:
-            specs.append(ln.name)
-            continue
-        spec: dict[str, Any] = {"id": ln.id, "name": ln.name}
-        if ln.pool is not None:
-            spec["pool"] = ln.pool
-        if ln.parent is not None:
-            spec["parent"] = ln.parent
-        specs.append(spec)
-    del pool_ref
-    return specs
-
-
-def iter_cells(row: Mapping[str, Cell], keys: Iterable[str]) -> list[Cell]:
-    """The row's cells in the order of ``keys`` (empty for missing ones)."""
-    return [row.get(k) for k in keys]
