@@ -99,7 +99,9 @@ def open_input(
         _check_size(size, max_bytes, label)
         try:
             with path.open("rb") as fh:
-                data = fh.read(max_bytes + 1)
+                # Read what the file holds (plus one byte to see growth),
+                # never more than the limit allows.
+                data = fh.read(min(size, max_bytes) + 1)
         except OSError as exc:
             raise ParseError(f"cannot read: {exc.strerror}", source=label) from None
         _check_size(len(data), max_bytes, label)
