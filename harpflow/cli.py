@@ -65,6 +65,10 @@ def _flow_files(path: Path) -> Iterator[Path]:
 
     if path.is_dir():
         for p in sorted(path.rglob("*")):
+            # A survey tree also holds tables that are not flows: the towns
+            # list and the gold correspondences.
+            if p.name == "towns.csv" or "gold" in p.relative_to(path).parts[:-1]:
+                continue
             if p.is_file() and format_for(p) is not None and p.suffix != ".md":
                 yield p
     else:
