@@ -18,7 +18,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from harpflow.glossary import Glossary
-from harpflow.match import Correspondence, labels_of
+from harpflow.match import Correspondence
 from harpflow.model import Flow
 from harpflow.similarity import (
     coverage_matrix,
@@ -30,7 +30,7 @@ from harpflow.similarity import (
     position_similarity,
     type_similarity,
 )
-from harpflow.text import Label
+from harpflow.text import Label, normalise
 
 __all__ = ["PairScores", "confidence", "pair_scores", "solve"]
 
@@ -58,6 +58,8 @@ class _Side:
     order: list[str]
     labels: list[Label]
     kinds: list[str]
+    types: list[str]
+    lanes: list[str | None]
     preds: list[list[int]]
     succs: list[list[int]]
     act_neighbours: list[list[int]] = field(default_factory=list)
@@ -66,11 +68,20 @@ class _Side:
 def _side(flow: Flow) -> _Side:
     order = list(flow.nodes)
     index = {n: i for i, n in enumerate(order)}
-    graph = flow.sequence_graph()
-    preds = [sorted(index[p] for p in graph.predecessors(n)) for n in order]
-    succs = [sorted(index[s] for s in graph.successors(n)) for n in order]
-    kinds = [kind_of(flow.nodes[n].type) for n in order]
-    side = _Side(flow, order, labels_of(flow), kinds, preds, succs)
+    preds: list[list[int]] = [[] for _ in order]
+    succs: list[list[int]] = [[] for _ in order]
+    for u, v, data in flow.graph.edges(data=True):
+        if data.get("kind", "sequence") == "sequence":
+            succs[index[u]].append(index[v])
+            preds[index[v]].append(index[u])
+    preds = [sorted(x) for x in preds]
+    succs = [sorted(x) for x in succs]
+    data = flow.graph.nodes
+    types = [str(data[n]["type"]) for n in order]
+    lanes = [data[n].get("lane") or data[n].get("pool") for n in order]
+    labels = [normalise(str(data[n].get("label") or "")) for n in order]
+    kinds = [kind_of(t) for t in types]
+    side = _Side(flow, order, labels, kinds, types, lanes, preds, succs)
     # activities next to each activity, looking through gateways and events
     for i in range(len(order)):
         found: set[int] = set()
@@ -98,14 +109,6 @@ def _padded(neighbours: list[list[int]], pad: int) -> np.ndarray:
     return out
 
 
-def _row_normalised(neighbours: list[list[int]], n: int) -> np.ndarray:
-    out = np.zeros((len(neighbours), n))
-    for i, x in enumerate(neighbours):
-        if x:
-            out[i, x] = 1.0 / len(x)
-    return out
-
-
 def _neighbourhood(
     sim: np.ndarray, na: list[list[int]], nb: list[list[int]]
 ) -> np.ndarray:
@@ -116,14 +119,20 @@ def _neighbourhood(
     averaged. 1 when neither has neighbours, 0 when only one has.
     """
     size_a, size_b = sim.shape
-    padded = np.concatenate([sim, np.full((size_a, 1), -1.0)], axis=1)
-    best_in_b = padded[:, _padded(nb, size_b)].max(axis=2)  # (nA, nB)
-    best_in_b = np.where(best_in_b < 0, 0.0, best_in_b)
-    padded_t = np.concatenate([sim.T, np.full((size_b, 1), -1.0)], axis=1)
-    best_in_a = padded_t[:, _padded(na, size_a)].max(axis=2).T  # (nA, nB)
-    best_in_a = np.where(best_in_a < 0, 0.0, best_in_a)
-    forward = _row_normalised(na, size_a) @ best_in_b
-    backward = best_in_a @ _row_normalised(nb, size_b).T
+    pad_a, pad_b = _padded(na, size_a), _padded(nb, size_b)
+    count_a = np.array([max(len(x), 1) for x in na], dtype=float)
+    count_b = np.array([max(len(x), 1) for x in nb], dtype=float)
+    # best[p, j]: best match of node p of A among the neighbours of j
+    padded = np.concatenate([sim, np.zeros((size_a, 1))], axis=1)
+    best_in_b = np.concatenate(
+        [padded[:, pad_b].max(axis=2), np.zeros((1, size_b))], axis=0
+    )
+    forward = best_in_b[pad_a].sum(axis=1) / count_a[:, None]
+    padded_t = np.concatenate([sim.T, np.zeros((size_b, 1))], axis=1)
+    best_in_a = np.concatenate(
+        [padded_t[:, pad_a].max(axis=2), np.zeros((1, size_a))], axis=0
+    )
+    backward = (best_in_a[pad_b].sum(axis=1) / count_b[:, None]).T
     result: np.ndarray = (forward + backward) / 2.0
     has_a = np.array([bool(x) for x in na], dtype=bool)[:, None]
     has_b = np.array([bool(x) for x in nb], dtype=bool)[None, :]
@@ -146,14 +155,8 @@ def pair_scores(
 ) -> PairScores:
     """Label, base and propagated similarity of every node pair."""
     label = label_similarity(a.labels, b.labels, glossary)
-    types = type_similarity(
-        [a.flow.nodes[n].type for n in a.order], [b.flow.nodes[n].type for n in b.order]
-    )
-    lanes = lane_similarity(
-        [a.flow.nodes[n].lane or a.flow.nodes[n].pool for n in a.order],
-        [b.flow.nodes[n].lane or b.flow.nodes[n].pool for n in b.order],
-        glossary,
-    )
+    types = type_similarity(a.types, b.types)
+    lanes = lane_similarity(a.lanes, b.lanes, glossary)
     pos = position_similarity(depth(a.flow, a.order), depth(b.flow, b.order))
     act = (
         np.array([k == "activity" for k in a.kinds], dtype=bool)[:, None]

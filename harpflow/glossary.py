@@ -101,6 +101,7 @@ class Glossary:
     orthography: tuple[tuple[str, ...], ...] = ()
 
     def __post_init__(self) -> None:
+        self._memo: dict[tuple[str, str], Any] = {}
         self._coarse: dict[str, list[int]] = {}
         self._fine: dict[str, str] = {}
         for index, cluster in enumerate(self.clusters):
@@ -153,9 +154,7 @@ class Glossary:
                 Cluster(
                     canonical=str(c["canonical"]),
                     members=tuple(str(w) for w in c.get("coarse", ())),
-                    fine=tuple(
-                        tuple(str(w) for w in g) for g in (c.get("fine") or ())
-                    ),
+                    fine=tuple(tuple(str(w) for w in g) for g in (c.get("fine") or ())),
                     note=str(c.get("note", "") or ""),
                 )
                 for c in data.get("clusters") or ()
@@ -252,7 +251,14 @@ class Glossary:
         >>> sorted(default_glossary().concepts("決定"))
         ['決裁', '賦課']
         """
-        return frozenset(self.clusters[i].canonical for i in self._clusters_of(word))
+        key = ("concepts", word)
+        found = self._memo.get(key)
+        if found is None:
+            found = frozenset(
+                self.clusters[i].canonical for i in self._clusters_of(word)
+            )
+            self._memo[key] = found
+        return found
 
     def canonical(self, word: str, level: Level = "coarse") -> str:
         """The head of the word's cluster, or the word itself when unknown.
@@ -260,10 +266,11 @@ class Glossary:
         At the fine level, a member in no fine group is its own head.
         """
         if level == "fine":
-            fine = self._fine.get(word) or self._fine.get(word_key(word))
-            if fine is not None:
-                return fine
-            return word
+            key = ("fine", word)
+            if key not in self._memo:
+                fine = self._fine.get(word) or self._fine.get(word_key(word))
+                self._memo[key] = word if fine is None else fine
+            return self._memo[key]
         ids = self._clusters_of(word)
         return self.clusters[ids[0]].canonical if ids else word
 

@@ -75,7 +75,6 @@ from typing import TYPE_CHECKING, Any
 from harpflow.errors import MatchError
 from harpflow.glossary import Glossary, default_glossary
 from harpflow.model import Flow
-from harpflow.text import Label, normalise
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -275,21 +274,20 @@ def match(
 
 def _flow_key(flow: Flow) -> tuple[Any, ...]:
     """A content key that orders flows; equal for flows equal up to ids."""
-    order = {n: i for i, n in enumerate(flow.nodes)}
+    order = {n: i for i, n in enumerate(flow.graph.nodes)}
     nodes = tuple(
-        (node.type, node.label, node.lane or "", node.pool or "")
-        for node in flow.nodes.values()
+        (
+            str(d["type"]),
+            str(d.get("label") or ""),
+            str(d.get("lane") or ""),
+            str(d.get("pool") or ""),
+        )
+        for _, d in flow.graph.nodes(data=True)
     )
     edges = tuple(
         sorted(
-            (order[e.source], order[e.target], e.kind)
-            for e in flow.edges
-            if e.source in order and e.target in order
+            (order[u], order[v], str(d.get("kind", "sequence")))
+            for u, v, d in flow.graph.edges(data=True)
         )
     )
     return (len(nodes), nodes, edges)
-
-
-def labels_of(flow: Flow) -> list[Label]:
-    """Normalised labels of a flow's nodes, in node order."""
-    return [normalise(node.label) for node in flow.nodes.values()]

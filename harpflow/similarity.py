@@ -121,18 +121,16 @@ def token_similarity(
         SYNONYM_SIMILARITY * spell,
         0.0,
     )
-    concepts_a = [glossary.concepts(t) for t in vocab_a]
-    concepts_b = [glossary.concepts(t) for t in vocab_b]
-    names = sorted(set().union(*concepts_a, *concepts_b))
-    if names:
-        col = {c: i for i, c in enumerate(names)}
-        ca = np.zeros((len(vocab_a), len(names)))
-        cb = np.zeros((len(vocab_b), len(names)))
-        for i, cs in enumerate(concepts_a):
-            ca[i, [col[c] for c in cs]] = 1.0
-        for i, cs in enumerate(concepts_b):
-            cb[i, [col[c] for c in cs]] = 1.0
-        synonym = np.where(ca @ cb.T > 0, SYNONYM_SIMILARITY, 0.0)
+    synonym = np.zeros_like(spell)
+    members_b: dict[str, list[int]] = {}
+    for j, t in enumerate(vocab_b):
+        for c in glossary.concepts(t):
+            members_b.setdefault(c, []).append(j)
+    for i, t in enumerate(vocab_a):
+        cols = sorted({j for c in glossary.concepts(t) for j in members_b.get(c, ())})
+        if cols:
+            synonym[i, cols] = SYNONYM_SIMILARITY
+    if members_b:
         # words interchangeable even at the fine level agree more
         fine_a = np.array(
             [glossary.canonical(t, "fine") for t in vocab_a], dtype=object
@@ -142,8 +140,6 @@ def token_similarity(
         )
         same_fine = (fine_a[:, None] == fine_b[None, :]) & (synonym > 0)
         synonym = np.where(same_fine, FINE_SIMILARITY, synonym)
-    else:
-        synonym = np.zeros_like(spell)
     equal = (spell == 1.0).astype(float)
     result: np.ndarray = np.maximum(np.maximum(typo, synonym), equal)
     return result
@@ -153,23 +149,39 @@ def _words(label: Label) -> set[str]:
     return set(label.tokens) | set(label.aside)
 
 
-def _incidence(
+def _sparse(
     labels: Sequence[Label], vocab: dict[str, int], weight: dict[str, float]
-) -> np.ndarray:
-    """Row-normalised weighted token incidence (labels x vocabulary).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Token indices (padded with ``len(vocab)``) and normalised weights.
 
     Tokens of the parenthesised aside count :data:`ASIDE_WEIGHT` as much.
     """
-    matrix = np.zeros((len(labels), len(vocab)))
+    width = max((len(_words(lab)) for lab in labels), default=0) or 1
+    index = np.full((len(labels), width), len(vocab), dtype=np.intp)
+    weights = np.zeros((len(labels), width))
     for i, label in enumerate(labels):
-        for t in set(label.aside):
-            matrix[i, vocab[t]] = ASIDE_WEIGHT * weight[t]
-        for t in set(label.tokens):
-            matrix[i, vocab[t]] = weight[t]
-        total = matrix[i].sum()
+        own = set(label.tokens)
+        for k, t in enumerate(sorted(_words(label))):
+            index[i, k] = vocab[t]
+            weights[i, k] = weight[t] * (1.0 if t in own else ASIDE_WEIGHT)
+        total = weights[i].sum()
         if total > 0:
-            matrix[i] /= total
-    return matrix
+            weights[i] /= total
+    return index, weights
+
+
+def _covered(
+    tsim: np.ndarray,
+    index_a: np.ndarray,
+    weights_a: np.ndarray,
+    index_b: np.ndarray,
+) -> np.ndarray:
+    """Weighted share of each A label's tokens found in each B label."""
+    padded = np.concatenate([tsim, np.zeros((tsim.shape[0], 1))], axis=1)
+    best = padded[:, index_b].max(axis=2)  # (tokens of A, labels of B)
+    best = np.concatenate([best, np.zeros((1, best.shape[1]))], axis=0)
+    result: np.ndarray = (best[index_a] * weights_a[:, :, None]).sum(axis=1)
+    return result
 
 
 def coverage_matrix(
@@ -192,24 +204,18 @@ def coverage_matrix(
     vocab_b = sorted({t for lab in labels_b for t in _words(lab)})
     if weights is None:
         weights = idf_weights([*labels_a, *labels_b])
-    index_a = {t: i for i, t in enumerate(vocab_a)}
-    index_b = {t: i for i, t in enumerate(vocab_b)}
+    if not labels_a or not labels_b:
+        empty = np.zeros((len(labels_a), len(labels_b)))
+        return empty, empty.copy()
     tsim = token_similarity(vocab_a, vocab_b, glossary)
-    inc_a = _incidence(labels_a, index_a, weights)
-    inc_b = _incidence(labels_b, index_b, weights)
-    # best[t, j]: best match of token t of A among the tokens of label j of B
-    best_ab = np.zeros((len(vocab_a), len(labels_b)))
-    for j, label in enumerate(labels_b):
-        cols = [index_b[t] for t in sorted(_words(label))]
-        if cols and len(vocab_a):
-            best_ab[:, j] = tsim[:, cols].max(axis=1)
-    best_ba = np.zeros((len(vocab_b), len(labels_a)))
-    for i, label in enumerate(labels_a):
-        rows = [index_a[t] for t in sorted(_words(label))]
-        if rows and len(vocab_b):
-            best_ba[:, i] = tsim[rows, :].max(axis=0)
-    cov_ab: np.ndarray = inc_a @ best_ab
-    cov_ba: np.ndarray = (inc_b @ best_ba).T
+    index_a, weights_a = _sparse(
+        labels_a, {t: i for i, t in enumerate(vocab_a)}, weights
+    )
+    index_b, weights_b = _sparse(
+        labels_b, {t: i for i, t in enumerate(vocab_b)}, weights
+    )
+    cov_ab = _covered(tsim, index_a, weights_a, index_b)
+    cov_ba = _covered(tsim.T, index_b, weights_b, index_a).T
     return cov_ab, cov_ba
 
 
@@ -282,14 +288,12 @@ def type_similarity(types_a: Sequence[str], types_b: Sequence[str]) -> np.ndarra
     Compatible means of one :func:`kind_of` class (a userTask and a
     manualTask; an exclusive and a parallel gateway).
     """
-    kinds_a = [kind_of(t) for t in types_a]
-    kinds_b = [kind_of(t) for t in types_b]
-    out = np.zeros((len(types_a), len(types_b)))
-    for i, (ta, ka) in enumerate(zip(types_a, kinds_a, strict=True)):
-        for j, (tb, kb) in enumerate(zip(types_b, kinds_b, strict=True)):
-            if ka == kb:
-                out[i, j] = 1.0 if ta == tb else 0.5
-    return out
+    ta = np.array(list(types_a), dtype=object)[:, None]
+    tb = np.array(list(types_b), dtype=object)[None, :]
+    ka = np.array([kind_of(t) for t in types_a], dtype=object)[:, None]
+    kb = np.array([kind_of(t) for t in types_b], dtype=object)[None, :]
+    result: np.ndarray = np.where(ka == kb, np.where(ta == tb, 1.0, 0.5), 0.0)
+    return result.reshape(len(types_a), len(types_b))
 
 
 def lane_similarity(
@@ -300,32 +304,33 @@ def lane_similarity(
     Two nodes without a lane count as alike (1); a node with a lane and one
     without score 0.5 (nothing is known).
     """
-    canon_a = [glossary.lane(x) if x else None for x in lanes_a]
-    canon_b = [glossary.lane(x) if x else None for x in lanes_b]
-    out = np.full((len(lanes_a), len(lanes_b)), 0.5)
-    for i, la in enumerate(canon_a):
-        for j, lb in enumerate(canon_b):
-            if la is None and lb is None:
-                out[i, j] = 1.0
-            elif la is not None and lb is not None:
-                out[i, j] = 1.0 if la == lb else 0.0
-    return out
+    ca = np.array([glossary.lane(x) if x else "" for x in lanes_a], dtype=object)
+    cb = np.array([glossary.lane(x) if x else "" for x in lanes_b], dtype=object)
+    known_a = (ca != "")[:, None]
+    known_b = (cb != "")[None, :]
+    same = ca[:, None] == cb[None, :]
+    result: np.ndarray = np.where(
+        known_a & known_b, same.astype(float), np.where(known_a | known_b, 0.5, 1.0)
+    )
+    return result.reshape(len(lanes_a), len(lanes_b))
 
 
 def depth(flow: Flow, order: Sequence[str]) -> np.ndarray:
     """Relative depth of each node: shortest sequence-flow distance from a
     start (a node without predecessors), divided by the largest such
     distance; 0.5 for nodes no start reaches."""
-    graph = flow.sequence_graph()
-    starts = [n for n in order if graph.in_degree(n) == 0]
-    dist: dict[str, int] = {}
-    frontier = list(starts)
-    for n in frontier:
-        dist[n] = 0
+    succ: dict[str, list[str]] = {n: [] for n in order}
+    has_pred: set[str] = set()
+    for u, v, data in flow.graph.edges(data=True):
+        if data.get("kind", "sequence") == "sequence":
+            succ[u].append(v)
+            has_pred.add(v)
+    frontier = [n for n in order if n not in has_pred]
+    dist = dict.fromkeys(frontier, 0)
     while frontier:
         nxt: list[str] = []
         for n in frontier:
-            for m in graph.successors(n):
+            for m in succ[n]:
                 if m not in dist:
                     dist[m] = dist[n] + 1
                     nxt.append(m)
