@@ -18,10 +18,10 @@ broken copy of it. A flow is well formed when
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 import shutil
 from collections.abc import Iterable
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -142,14 +142,15 @@ def _key(path: Path, base: Path) -> tuple[str, ...]:
     return (*rel.parts[:-1], rel.name.split(".")[0])
 
 
-@cache
-def _read_cached(path: str, mtime: float) -> Flow:
-    return harpflow.read(path)
+_READ: dict[tuple[str, str], Flow] = {}
 
 
 def read(path: Path) -> Flow:
-    """harpflow.read, cached per file and modification time."""
-    return _read_cached(str(path), path.stat().st_mtime)
+    """harpflow.read, cached by content so that copies of the tree are cheap."""
+    key = (hashlib.sha256(path.read_bytes()).hexdigest(), path.suffix)
+    if key not in _READ:
+        _READ[key] = harpflow.read(path)
+    return _READ[key]
 
 
 def standard_for(root: Path, area: str, procedure: str) -> Path | None:
