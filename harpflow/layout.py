@@ -542,9 +542,10 @@ def _lane_tree(
 ) -> tuple[list[tuple[str | None, str | None, int]], dict[str, int]]:
     """Bands in drawing order as ``(pool id, lane id, depth)`` triples."""
     lanes = flow.lanes
+    known = {lane.id for lane in lanes}
     kids: dict[str | None, list[str]] = {}
     for lane in lanes:
-        parent = lane.parent if lane.parent in flow._extras.lanes else None
+        parent = lane.parent if lane.parent in known else None
         kids.setdefault(parent, []).append(lane.id)
     pool_of = {lane.id: lane.pool for lane in lanes}
     pool_ids = [p.id for p in flow.pools]
@@ -676,7 +677,7 @@ def _band_bounds(
 ) -> None:
     pool_x = 0.0
     lane_x0 = POOL_HEADER if has_pool else 0.0
-    lanes = flow._extras.lanes
+    lanes = {lane.id: lane for lane in flow.lanes}
     for band in bands:
         pool, lane = band.key
         chain: list[str] = []
@@ -768,7 +769,7 @@ def existing_layout(flow: Flow) -> Layout:
         if d.get("bounds") is None:
             raise ValueError(f"node {n!r} has no bounds")
         out.nodes[n] = tuple(float(v) for v in d["bounds"])  # type: ignore[assignment]
-    lanes = flow._extras.lanes
+    lanes = {lane.id: lane for lane in flow.lanes}
     for lane in reversed(flow.lanes):
         if lane.bounds is not None:
             out.lanes[lane.id] = lane.bounds

@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from conftest import DATA
+from conftest import DATA, PROCESSES
 from lxml import etree
 from test_layout import check_layout
 
@@ -333,3 +333,41 @@ def test_unknown_options_are_refused(flow: Flow) -> None:
         write_bpmn(flow, None, colour="red")
     with pytest.raises(TypeError):
         read_bpmn(ALL, strict=True)
+
+
+def flow_view(flow: Flow) -> dict[str, object]:
+    """Everything a step table says, for comparing flows."""
+    nodes = {
+        n.id: {k: v for k, v in n.attrs.items() if k not in ("source", "bounds")}
+        for n in flow.nodes.values()
+    }
+    return {
+        "meta": (flow.name, flow.area, flow.procedure, flow.town, flow.meta),
+        "order": list(flow.nodes),
+        "nodes": nodes,
+        "edges": sorted(
+            (e.id, e.source, e.target, e.kind, e.label, e.condition or "", e.default)
+            for e in flow.edges
+        ),
+        "lanes": [(ln.id, ln.name, ln.pool, ln.parent) for ln in flow.lanes],
+        "pools": [(p.id, p.name) for p in flow.pools],
+        "data": [
+            (d.id, d.label, d.kind, d.inputs, d.outputs) for d in flow.data_objects
+        ],
+        "messages": flow.pool_messages,
+    }
+
+
+STANDARDS = sorted(PROCESSES.glob("standard/*/*.yaml"))
+
+
+@pytest.mark.skipif(not STANDARDS, reason="no standard flows under processes/")
+@pytest.mark.parametrize("path", STANDARDS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_standard_step_tables_round_trip_through_bpmn(path: Path) -> None:
+    table = harpflow.read(path)
+    data = write_bpmn(table)
+    assert data is not None
+    schema().assertValid(etree.fromstring(data))
+    back = read_bpmn(data)
+    assert flow_view(back) == flow_view(table)
+    assert write_bpmn(back) == data

@@ -64,11 +64,12 @@ Examples
 
 from __future__ import annotations
 
+import json
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lxml import etree
 
@@ -398,7 +399,7 @@ def _hf_attrs(el: etree._Element) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in el.attrib.items():
         key = str(key)
-        if key.startswith(_HF) and key != _HF + "id":
+        if key.startswith(_HF) and key not in (_HF + "id", _HF + "seq"):
             out[key[len(_HF) :]] = str(value)
     for ext in el.iterchildren(_M + "extensionElements"):
         for attr in ext.iterchildren(_HF + "attr"):
@@ -579,6 +580,21 @@ def _flow_name(
     return _stem(inp)
 
 
+_T = TypeVar("_T")
+
+
+def _in_flow_order(
+    items: Iterable[_T], element: Callable[[_T], etree._Element]
+) -> list[_T]:
+    """Items in document order, or by ``hf:seq`` when every one carries it."""
+    listed = list(items)
+    seqs = [element(item).get(_HF + "seq") for item in listed]
+    if listed and all(s is not None and s.isdigit() for s in seqs):
+        order = sorted(range(len(listed)), key=lambda i: int(seqs[i] or 0))
+        return [listed[i] for i in order]
+    return listed
+
+
 def _build(
     st: _State,
     inp: Input,
@@ -594,6 +610,17 @@ def _build(
         procedure=root.get(_HF + "procedure"),
         town=root.get(_HF + "town"),
     )
+    meta = root.get(_HF + "meta")
+    if meta:
+        try:
+            flow.meta.update(json.loads(meta))
+        except ValueError:
+            raise ParseError(
+                "hf:meta is not JSON",
+                source=st.name,
+                line=_line(root),
+                element="definitions",
+            ) from None
     bounds, lines = _di(root, st)
     mid = st.mid if st.alias else str
 
@@ -608,7 +635,7 @@ def _build(
         if proc:
             pool_of.setdefault(proc, mid(pid))
 
-    for lane, process, outer in st.lanes:
+    for lane, process, outer in _in_flow_order(st.lanes, lambda item: item[0]):
         lid = lane.get("id", "")
         flow.add_lane(
             mid(lid),
@@ -618,7 +645,7 @@ def _build(
             bounds=bounds.get(lid),
         )
 
-    for xml_id, rec in st.nodes.items():
+    for xml_id, rec in _in_flow_order(st.nodes.items(), lambda item: item[1].el):
         attrs = _node_attrs(st, rec)
         lane_ref = st.lane_of.get(xml_id)
         pool = pool_of.get(rec.process or "")
@@ -745,7 +772,7 @@ def _build_data(st: _State, flow: Flow, bounds: dict[str, Bounds]) -> None:
             loose.append((mid(el.get("id", "")), mid(src), mid(dst)))
     if loose:
         flow.meta["associations"] = loose
-    for el, _process, parent in st.data:
+    for el, _process, parent in _in_flow_order(st.data, lambda item: item[0]):
         xml_id = el.get("id", "")
         kind = el.tag[len(_M) :]
         label = el.get("name")
@@ -763,7 +790,8 @@ def _build_data(st: _State, flow: Flow, bounds: dict[str, Bounds]) -> None:
             lane=mid(lane) if lane else None,
             bounds=bounds.get(xml_id),
         )
-    for xml_id, el in annotations.items():
+    for el in _in_flow_order(annotations.values(), lambda item: item):
+        xml_id = el.get("id", "")
         text_el = el.find(_M + "text")
         flow.add_annotation(
             mid(xml_id),

@@ -47,6 +47,7 @@ True
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -150,8 +151,9 @@ class _Ids:
 
 
 def _num(value: float) -> str:
-    value = round(float(value), 2)
-    return str(int(value)) if value == int(value) else repr(value)
+    """A coordinate as text: integers without a point, others exactly."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def _sub(parent: etree._Element, tag: str, **attrs: str | None) -> etree._Element:
@@ -171,6 +173,8 @@ class _Writer:
     def __init__(self, flow: Flow) -> None:
         self.flow = flow
         self.g = flow.graph
+        self.lanes = {lane.id: lane for lane in flow.lanes}
+        self.pools = {pool.id: pool for pool in flow.pools}
         self.ids = _Ids()
         self.lay: Layout = (
             existing_layout(flow)
@@ -194,22 +198,30 @@ class _Writer:
             ids.assign("data", obj.id, "d_")
         for ann in flow.annotations:
             ids.assign("ann", ann.id, "a_")
+        self.placed: dict[tuple[str, str], etree._Element] = {}
         self.di_edges: list[tuple[str, tuple[tuple[float, float], ...]]] = []
 
     # -- structure --------------------------------------------------------
 
     def process_keys(self) -> list[str | None]:
-        """One process per pool showing a process or holding nodes/lanes."""
+        """One process per pool showing a process or holding nodes/lanes,
+        ordered by where their first lane (else node) stands in the flow, so
+        that lanes and nodes read back in the flow's order where possible."""
         flow = self.flow
-        used = {d.get("pool_id") for _, d in self.g.nodes(data=True)}
-        used |= {self.lane_pool(lane.id) for lane in flow.lanes}
-        keys: list[str | None] = [p.id for p in flow.pools if p.process or p.id in used]
-        if None in used or not keys:
+        rank: dict[str | None, int] = {}
+        for i, lane in enumerate(flow.lanes):
+            rank.setdefault(self.lane_pool(lane.id), i)
+        for i, (_, d) in enumerate(self.g.nodes(data=True)):
+            rank.setdefault(d.get("pool_id"), len(flow.lanes) + i)
+        keys: list[str | None] = [p.id for p in flow.pools if p.process or p.id in rank]
+        if None in rank or not keys:
             keys.append(None)
-        return keys
+        last = len(flow.lanes) + len(self.g)
+        order = {key: i for i, key in enumerate(keys)}
+        return sorted(keys, key=lambda k: (rank.get(k, last), order[k]))
 
     def lane_pool(self, lane_id: str) -> str | None:
-        lane = self.flow._extras.lanes[lane_id]
+        lane = self.lanes[lane_id]
         if lane.pool is not None:
             return lane.pool
         for _, d in self.g.nodes(data=True):
@@ -225,6 +237,10 @@ class _Writer:
             root.set("name", str(flow.name))
         root.set("targetNamespace", "https://harpflow.dev/flows")
         root.set("exporter", "harpflow")
+        kept = {k: v for k, v in flow.meta.items() if k != "associations"}
+        if kept:
+            text = json.dumps(kept, ensure_ascii=False, sort_keys=True, default=str)
+            root.set(_HF + "meta", text)
         for meta in ("area", "procedure", "town"):
             value = getattr(flow, meta)
             if value:
@@ -232,8 +248,13 @@ class _Writer:
         keys = self.process_keys()
         proc_ids: dict[str | None, str] = {}
         for key in keys:
-            pool = flow._extras.pools.get(key) if key else None
-            wanted = pool.process if pool and pool.process else "Process_1"
+            pool = self.pools.get(key) if key else None
+            if pool is None:
+                wanted = "Process_1"
+            elif pool.process:
+                wanted = pool.process
+            else:
+                wanted = f"Process_{self.ids('pool', pool.id)}"
             proc_ids[key] = self.ids.fresh(
                 wanted if _VALID_ID.match(wanted) else "Process_1"
             )
@@ -255,7 +276,7 @@ class _Writer:
             self.collab = collab
         self.containers: dict[str | None, etree._Element] = {}
         for key in keys:
-            pool = flow._extras.pools.get(key) if key else None
+            pool = self.pools.get(key) if key else None
             name = pool.name if pool else (flow.name if not flow.pools else None)
             proc = _sub(
                 root,
@@ -270,8 +291,24 @@ class _Writer:
         for key in keys:
             self.fill(self.containers[key], key, None)
         self.artifacts(collab_id is not None)
+        self.number(root)
         self.diagram(root, collab_id or proc_ids[keys[0]])
         return root
+
+    def number(self, root: etree._Element) -> None:
+        """Write ``hf:seq`` where the document order differs from the flow's."""
+        position = {el: i for i, el in enumerate(root.iter())}
+        flow = self.flow
+        for kind, wanted in (
+            ("node", list(self.g)),
+            ("lane", list(self.lanes)),
+            ("data", [obj.id for obj in flow.data_objects]),
+            ("ann", [ann.id for ann in flow.annotations]),
+        ):
+            els = [self.placed[(kind, k)] for k in wanted]
+            if [position[el] for el in els] != sorted(position[el] for el in els):
+                for i, el in enumerate(els):
+                    el.set(_HF + "seq", str(i))
 
     def message_flows(self, collab: etree._Element) -> None:
         ids = self.ids
@@ -322,7 +359,7 @@ class _Writer:
             lane = d.get("lane_id")
             while lane in mine:
                 members.setdefault(lane, []).append(n)
-                lane = self.flow._extras.lanes[lane].parent
+                lane = self.lanes[lane].parent
         counter = [0]
 
         def write(parent_el: etree._Element, parent: str | None) -> None:
@@ -330,10 +367,11 @@ class _Writer:
             lane_set = _sub(parent_el, "laneSet" if parent is None else "childLaneSet")
             lane_set.set("id", self.ids.fresh(f"LaneSet_{proc.get('id')}_{counter[0]}"))
             for lid in kids.get(parent, []):
-                rec = self.flow._extras.lanes[lid]
+                rec = self.lanes[lid]
                 xml_id = self.ids("lane", lid)
                 el = _sub(lane_set, "lane", id=xml_id, name=rec.name or None)
                 _keep_id(el, xml_id, lid)
+                self.placed[("lane", lid)] = el
                 for n in members.get(lid, []):
                     _sub(el, "flowNodeRef").text = self.ids("node", n)
                 if kids.get(lid):
@@ -400,6 +438,7 @@ class _Writer:
                     dataObjectRef=ref,
                 )
             _keep_id(el, xml_id, obj.id)
+            self.placed[("data", obj.id)] = el
 
     def data_home(self, obj: Any) -> tuple[str | None, str | None]:
         if obj.parent in self.g:
@@ -408,7 +447,7 @@ class _Writer:
             if n in self.g:
                 d = self.g.nodes[n]
                 return (d.get("pool_id"), None)
-        if obj.lane in self.flow._extras.lanes:
+        if obj.lane in self.lanes:
             key = self.lane_pool(obj.lane)
             if key in self.containers:
                 return (key, None)
@@ -421,6 +460,7 @@ class _Writer:
         xml_id = ids("node", n)
         el = _sub(container, kind, id=xml_id, name=d.get("label") or None)
         _keep_id(el, xml_id, n)
+        self.placed[("node", n)] = el
         if kind == "boundaryEvent":
             host = d.get("attached_to")
             if host in g:
@@ -566,6 +606,7 @@ class _Writer:
             xml_id = ids("ann", ann.id)
             el = _sub(box, "textAnnotation", id=xml_id)
             _keep_id(el, xml_id, ann.id)
+            self.placed[("ann", ann.id)] = el
             _sub(el, "text").text = ann.text
             for t in ann.targets:
                 ref = self.any_id(t)
