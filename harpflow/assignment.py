@@ -48,6 +48,10 @@ _EXPONENT = math.log(0.5) / math.log(CALIBRATION)
 MIN_LABEL = 0.2
 #: Smallest share of a counterpart's words a step must add to join a group.
 MIN_GAIN = 0.2
+#: Share of the threshold a pair between two matched pairs must reach.
+GAP_FACTOR = 0.6
+#: Smallest label similarity of such a pair.
+GAP_MIN_LABEL = 0.1
 #: Tie-break weight favouring nodes at similar places in node order.
 EPSILON = 1e-6
 
@@ -63,6 +67,8 @@ class _Side:
     preds: list[list[int]]
     succs: list[list[int]]
     act_neighbours: list[list[int]] = field(default_factory=list)
+    act_preds: list[list[int]] = field(default_factory=list)
+    act_succs: list[list[int]] = field(default_factory=list)
 
 
 def _side(flow: Flow) -> _Side:
@@ -82,11 +88,12 @@ def _side(flow: Flow) -> _Side:
     labels = [normalise(str(data[n].get("label") or "")) for n in order]
     kinds = [kind_of(t) for t in types]
     side = _Side(flow, order, labels, kinds, types, lanes, preds, succs)
-    # activities next to each activity, looking through gateways and events
+    # activities next to each activity, looking through gateways
     for i in range(len(order)):
-        found: set[int] = set()
-        if kinds[i] == "activity":
-            for step in (preds, succs):
+        near: list[list[int]] = []
+        for step in (preds, succs):
+            found: set[int] = set()
+            if kinds[i] == "activity":
                 stack, seen = list(step[i]), {i}
                 while stack:
                     j = stack.pop()
@@ -97,7 +104,10 @@ def _side(flow: Flow) -> _Side:
                         found.add(j)
                     elif kinds[j] == "gateway":
                         stack.extend(step[j])
-        side.act_neighbours.append(sorted(found))
+            near.append(sorted(found))
+        side.act_preds.append(near[0])
+        side.act_succs.append(near[1])
+        side.act_neighbours.append(sorted(set(near[0]) | set(near[1])))
     return side
 
 
@@ -148,6 +158,7 @@ class PairScores:
     base: np.ndarray
     combined: np.ndarray
     allowed: np.ndarray
+    compatible: np.ndarray
 
 
 def pair_scores(
@@ -183,7 +194,7 @@ def pair_scores(
         )
     combined = np.clip(np.round(combined, 9), 0.0, 1.0)
     allowed = compatible & ~(act & (label < MIN_LABEL))
-    return PairScores(label, base, combined, allowed)
+    return PairScores(label, base, combined, allowed, compatible)
 
 
 def _assign(scores: PairScores, threshold: float) -> list[tuple[int, int, float]]:
@@ -276,6 +287,82 @@ def confidence(similarity: float) -> float:
     return round(float(similarity) ** _EXPONENT, 4)
 
 
+def _fill_gaps(
+    pairs: list[tuple[int, int, float]],
+    a: _Side,
+    b: _Side,
+    scores: PairScores,
+    threshold: float,
+) -> list[tuple[int, int, float]]:
+    """Pair unmatched activities that sit between the same matched steps.
+
+    An unmatched activity of ``a`` whose activity predecessors and
+    successors are matched, and an unmatched activity of ``b`` that follows
+    one of those predecessors' counterparts and precedes one of those
+    successors' counterparts, are paired when their similarity reaches
+    :data:`GAP_FACTOR` times the threshold: the surrounding pairs vouch for
+    them. Candidates are assigned with the same margin rule as
+    :func:`_assign`.
+    """
+    floor = GAP_FACTOR * threshold ** (1.0 / _EXPONENT)
+    of_a = {i: j for i, j, _ in pairs}
+    of_b = {j: i for i, j, _ in pairs}
+
+    def anchors(
+        side: _Side, node: int, step: list[list[int]], done: dict[int, int]
+    ) -> set[int]:
+        """Matched activities first met walking from ``node`` along ``step``."""
+        found: set[int] = set()
+        stack, seen = list(step[node]), {node}
+        while stack:
+            k = stack.pop()
+            if k in seen:
+                continue
+            seen.add(k)
+            if side.kinds[k] == "activity" and k in done:
+                found.add(k)
+            elif side.kinds[k] in ("activity", "gateway"):
+                stack.extend(step[k])
+        return found
+
+    open_b = [
+        (v, anchors(b, v, b.preds, of_b), anchors(b, v, b.succs, of_b))
+        for v in range(len(b.order))
+        if v not in of_b and b.kinds[v] == "activity"
+    ]
+    candidates: list[tuple[int, int]] = []
+    for u in range(len(a.order)):
+        if u in of_a or a.kinds[u] != "activity":
+            continue
+        before = {of_a[p] for p in anchors(a, u, a.preds, of_a)}
+        after = {of_a[q] for q in anchors(a, u, a.succs, of_a)}
+        if not before or not after:
+            continue
+        for v, v_before, v_after in open_b:
+            if (
+                before & v_before
+                and after & v_after
+                and scores.compatible[u, v]
+                and scores.label[u, v] >= GAP_MIN_LABEL
+                and scores.combined[u, v] >= floor
+            ):
+                candidates.append((u, v))
+    if not candidates:
+        return pairs
+    rows = sorted({u for u, _ in candidates})
+    cols = sorted({v for _, v in candidates})
+    weight = np.zeros((len(rows), len(cols)))
+    for u, v in candidates:
+        weight[rows.index(u), cols.index(v)] = scores.combined[u, v] - floor + EPSILON
+    picked_rows, picked_cols = linear_sum_assignment(weight, maximize=True)
+    extra = [
+        (rows[r], cols[c], float(scores.combined[rows[r], cols[c]]))
+        for r, c in zip(picked_rows, picked_cols, strict=True)
+        if weight[r, c] > 0
+    ]
+    return pairs + extra
+
+
 def solve(
     a: Flow,
     b: Flow,
@@ -291,7 +378,7 @@ def solve(
     scores = pair_scores(
         side_a, side_b, glossary, structure=structure, iterations=iterations
     )
-    pairs = _assign(scores, threshold)
+    pairs = _fill_gaps(_assign(scores, threshold), side_a, side_b, scores, threshold)
     groups: list[tuple[list[int], list[int], float]] = [
         ([i], [j], s) for i, j, s in pairs
     ]

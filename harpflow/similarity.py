@@ -67,7 +67,7 @@ FINE_SIMILARITY = 0.92
 ASIDE_WEIGHT = 0.25
 #: Spelling similarity (Levenshtein ratio) from which two tokens count as
 #: variants of one word; below it they count as different words.
-SPELLING_FLOOR = 0.75
+SPELLING_FLOOR = 0.8
 
 
 def kind_of(node_type: str) -> str:
