@@ -363,6 +363,8 @@ class _Builder:
         self.boundary = {b for bs in self.hosted.values() for b in bs}
         # Relative positions of each sub-process's content, by sub-process.
         self.inner: dict[str, tuple[tuple[float, float], dict[str, Bounds]]] = {}
+        # Data objects and annotations already given a place.
+        self.claimed: set[str] = set()
 
     # Sizes -------------------------------------------------------------
 
@@ -396,7 +398,6 @@ class _Builder:
         bands: list[_Band] | None,
         origin: tuple[float, float],
         band_of_node: Mapping[str, int] | None = None,
-        band_x: Mapping[int, float] | None = None,
     ) -> tuple[dict[str, Bounds], tuple[float, float]]:
         """Place ``ids`` (one nesting level) in columns and band rows.
 
@@ -424,11 +425,9 @@ class _Builder:
         band_of = {n: (band_of_node or {}).get(n, 0) for n in members}
 
         # Data objects and annotations join the column of their first node.
-        extras: list[_Item] = []
-        if bands is not None or ids:
-            extras = self.extra_items(
-                member_set, rep, layer, band_of, top=bands is not None
-            )
+        extras = self.extra_items(
+            member_set, rep, layer, band_of, top=bands is not None
+        )
         for item in extras:
             band_of[item.id] = item.band
             layer[item.id] = item.column
@@ -513,12 +512,10 @@ class _Builder:
             anchor = next(
                 (rep[t] for t in targets if t in rep and rep[t] in members), None
             )
-            if anchor is None:
-                if not top or self.placed_extra(rid):
-                    continue
-                items.append(_Item(rid, kind, shape_size(kind), 0, 0))
+            if rid in self.claimed or (anchor is None and not top):
                 continue
-            if self.placed_extra(rid):
+            if anchor is None:
+                items.append(_Item(rid, kind, shape_size(kind), 0, 0))
                 continue
             items.append(
                 _Item(rid, kind, shape_size(kind), band_of[anchor], layer[anchor])
@@ -527,19 +524,12 @@ class _Builder:
             self.claimed.add(item.id)
         return items
 
-    claimed: set[str]
-
-    def placed_extra(self, rid: str) -> bool:
-        return rid in self.claimed
-
 
 def _rows_height(rows: list[float]) -> float:
     return sum(rows) + ROW_GAP * max(len(rows) - 1, 0)
 
 
-def _lane_tree(
-    flow: Flow,
-) -> tuple[list[tuple[str | None, str | None, int]], dict[str, int]]:
+def _lane_tree(flow: Flow) -> list[tuple[str | None, str | None, int]]:
     """Bands in drawing order as ``(pool id, lane id, depth)`` triples."""
     lanes = flow.lanes
     known = {lane.id for lane in lanes}
@@ -577,8 +567,7 @@ def _lane_tree(
             bands.append((pool, None, 0))
     if not bands:
         bands.append((None, None, 0))
-    depth = {lid: d for _, lid, d in bands if lid is not None}
-    return bands, depth
+    return bands
 
 
 def layout(flow: Flow) -> Layout:
@@ -610,13 +599,12 @@ def layout(flow: Flow) -> Layout:
     ((20.0, 42.0, 36.0, 36.0), (106.0, 20.0, 100.0, 80.0))
     """
     b = _Builder(flow)
-    b.claimed = set()
     graph = flow.graph
     for n in b.children.get(None, []):
         if b.children.get(n):
             b.build_inner(n)
 
-    band_keys, _ = _lane_tree(flow)
+    band_keys = _lane_tree(flow)
     max_depth = max((d for _, _, d in band_keys), default=0)
     has_pool = any(p is not None for p, _, _ in band_keys)
     content_x = (POOL_HEADER if has_pool else 0.0) + LANE_HEADER * max_depth + PADDING

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import warnings
+from pathlib import Path
 
 import pytest
+from conftest import CORPORA, corpus
 
+from harpflow.errors import HarpflowWarning
+from harpflow.io.bpmn import read_bpmn
 from harpflow.layout import Layout, existing_layout, layout, route
 from harpflow.model import Bounds, Flow
 
@@ -220,3 +225,23 @@ def test_existing_layout_keeps_bounds_and_fills_the_rest() -> None:
     flow.add_node("c")
     with pytest.raises(ValueError, match="no bounds"):
         existing_layout(flow)
+
+
+def corpus_flows() -> list[Path]:
+    files = sorted(CORPORA.glob("miwg/Reference/*.bpmn"))
+    files += sorted(CORPORA.glob("hdbpmn/**/*.bpmn"))[::10]
+    return files or [CORPORA / "absent.bpmn"]
+
+
+@pytest.mark.parametrize(
+    "path", corpus_flows(), ids=lambda p: str(p.relative_to(CORPORA))
+)
+def test_layout_of_real_flows(path: Path) -> None:
+    """Corpus flows, their coordinates ignored, lay out without overlaps."""
+    corpus(*path.relative_to(CORPORA).parts[:1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HarpflowWarning)
+        flow = read_bpmn(path)
+    lay = layout(flow)
+    check_layout(flow, lay)
+    assert layout(flow) == lay
