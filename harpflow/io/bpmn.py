@@ -29,19 +29,35 @@ What is read
     - DI: node ``bounds``, edge ``waypoints``, lane and pool bounds, from
       the first diagram that shows each element.
 
-Attributes in the harpflow extension namespace ``https://harpflow.dev/schema/1``
+Attributes in the harpflow namespace ``https://harpflow.dev/schema/1``
 (written by :func:`write_bpmn`) restore what BPMN cannot say: original ids
-that are not valid XML ids, medium, location, function ids and the like.
+that are not valid XML ids (``hf:id``), medium, location, function ids and
+other step attributes, the order of nodes and lanes (``hf:seq``) and the
+flow's metadata (``hf:meta``).
+
+Errors
+    A root that is not ``definitions`` in the BPMN 2.0 model namespace, two
+    flow elements with one id, and a flow with one end missing raise
+    :class:`~harpflow.errors.ParseError` naming file, line and element. Ids
+    inside ``extensionElements`` and in other namespaces are vendor data:
+    they are never read, so repeating them is not an error.
 
 Notes
 -----
 - Groups, categories, choreographies and conversations are not represented;
   each kind met inside a process gives one warning.
+- A flow *neither* of whose ends is an element of the file (tools leave
+  such orphans when they drop an element on export) is ignored with a
+  warning; a flow with one end present and the other missing is an error.
+- Execution details (input/output specifications, properties, resource
+  roles, timer expressions, ``isInterrupting`` of event sub-process starts)
+  are not kept.
 - Associations that join two flow nodes (compensation) are kept in
   ``flow.meta["associations"]`` as ``(id, source, target)`` triples.
 - A DiGraph holds one edge per ordered pair: a second flow between the same
   two nodes is kept in the edge's ``duplicates`` (see
-  :class:`~harpflow.model.Flow`). A message flow that parallels a sequence
+  :class:`~harpflow.model.Flow`); its own name, condition and waypoints
+  are not kept. A message flow that parallels a sequence
   flow between the same two nodes cannot be a second edge; it is kept as a
   :class:`~harpflow.model.PoolMessage` between the two nodes.
 
@@ -480,8 +496,8 @@ def _di(root: etree._Element, st: _State) -> tuple[dict[str, Bounds], dict[str, 
     return bounds, lines
 
 
-def _stem(inp: Input) -> str:
-    return Path(inp.name).stem if inp.path is not None else ""
+def _stem(inp: Input) -> str | None:
+    return Path(inp.name).stem if inp.path is not None else None
 
 
 def read_bpmn(
@@ -514,7 +530,29 @@ def read_bpmn(
     Warns
     -----
     HarpflowWarning
-        For elements inside a process that harpflow does not represent.
+        For elements inside a process that harpflow does not represent, and
+        for flows neither of whose ends is in the file.
+
+    Examples
+    --------
+    >>> flow = read_bpmn('''<bpmn:definitions
+    ...   xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">
+    ...  <bpmn:collaboration id="c">
+    ...   <bpmn:participant id="city" name="市役所" processRef="p"/>
+    ...  </bpmn:collaboration>
+    ...  <bpmn:process id="p">
+    ...   <bpmn:laneSet id="ls"><bpmn:lane id="w" name="窓口">
+    ...    <bpmn:flowNodeRef>t</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+    ...   <bpmn:task id="t" name="受付"/>
+    ...  </bpmn:process>
+    ... </bpmn:definitions>''')
+    >>> node = flow.nodes["t"]
+    >>> node.lane, node.pool, flow.name
+    ('窓口', '市役所', None)
+    >>> read_bpmn("<definitions/>")
+    Traceback (most recent call last):
+    ...
+    harpflow.errors.ParseError: <string>:1: definitions: not a BPMN 2.0 file: ...
     """
     if options:
         raise TypeError(f"read_bpmn: unknown options {sorted(options)}")
@@ -573,7 +611,7 @@ def read_bpmn(
 
 def _flow_name(
     st: _State, inp: Input, root: etree._Element, procs: list[Any], collabs: list[Any]
-) -> str:
+) -> str | None:
     for el in [*collabs, *procs, root]:
         if el.get("name"):
             return str(el.get("name"))

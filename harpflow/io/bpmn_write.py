@@ -698,6 +698,23 @@ def write_bpmn(flow: Flow, dest: Any = None, **options: Any) -> bytes | None:
     bytes or None
         The document when ``dest`` is None. The same flow always gives the
         same bytes.
+
+    Examples
+    --------
+    >>> from harpflow.model import Flow
+    >>> flow = Flow("印鑑登録")
+    >>> flow.add_pool("city", "市役所")
+    Pool(id='city', name='市役所', process=None, bounds=None)
+    >>> _ = flow.add_node("a", type="startEvent", pool_id="city")
+    >>> _ = flow.add_node("b", type="userTask", label="審査", pool_id="city")
+    >>> _ = flow.add_edge("a", "b", id="f")
+    >>> data = write_bpmn(flow)
+    >>> data.count(b"<bpmndi:BPMNShape"), data.count(b"<bpmndi:BPMNEdge")
+    (3, 1)
+    >>> '<bpmn:participant id="city" name="市役所" processRef="Process_city"/>' in (
+    ...     data.decode("utf-8")
+    ... )
+    True
     """
     if options:
         raise TypeError(f"write_bpmn: unknown options {sorted(options)}")
