@@ -81,7 +81,15 @@ if TYPE_CHECKING:
 
     from harpflow.match import Matching
 
-__all__ = ["CHANGE_KINDS", "Change", "FlowDiff", "diff", "same_wording", "type_class"]
+__all__ = [
+    "CHANGE_KINDS",
+    "Change",
+    "FlowDiff",
+    "diff",
+    "lanes_differ",
+    "same_wording",
+    "type_class",
+]
 
 #: The change vocabulary, in reporting order.
 CHANGE_KINDS = (
@@ -157,6 +165,45 @@ def _variant_words(gloss: Glossary) -> tuple[str, ...]:
         words = tuple(sorted(found, key=lambda w: (-len(w), w)))
         _VARIANT_WORDS[id(gloss)] = words
     return words
+
+
+_SECTION_SUFFIXES = ("係", "課", "担当", "班", "室", "グループ", "チーム")
+_SECTION_ROLES = ("窓口", "担当")
+
+
+def lanes_differ(a: str | None, b: str | None, glossary: Glossary) -> bool:
+    """True when two lanes name different roles or bodies.
+
+    Lanes are compared through the glossary's lane synonyms. A lane named
+    after a section (住民係, 税務課, 国保担当) does the work of both the
+    counter (窓口) and the back office (担当) of that section, as small
+    towns do, so it differs from neither.
+
+    Examples
+    --------
+    >>> g = default_glossary()
+    >>> lanes_differ("担当", "担当係", g), lanes_differ("窓口", "住民係", g)
+    (False, False)
+    >>> lanes_differ("窓口", "担当", g)
+    True
+    >>> lanes_differ("担当", "決裁", g), lanes_differ("担当", None, g)
+    (True, False)
+    """
+    if not a or not b:
+        return False
+    ca, cb = glossary.lane(a), glossary.lane(b)
+    if ca == cb:
+        return False
+    for role, other in ((ca, b), (cb, a)):
+        # A section name the glossary does not know as a role (住民係).
+        if (
+            role in _SECTION_ROLES
+            and other.endswith(_SECTION_SUFFIXES)
+            and other not in _SECTION_SUFFIXES
+            and glossary.lane(other) == other
+        ):
+            return False
+    return True
 
 
 def type_class(node_type: str) -> str | None:
@@ -495,8 +542,7 @@ def _pair_changes(
                 ),
             )
         )
-    lane_a, lane_b = gloss.lane(a.lane or ""), gloss.lane(b.lane or "")
-    if lane_a and lane_b and lane_a != lane_b:
+    if lanes_differ(a.lane, b.lane, gloss):
         out.append(
             Change(
                 "lane_changed",

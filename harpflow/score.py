@@ -74,6 +74,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from harpflow.behaviour import Profile
+from harpflow.diff import lanes_differ
 from harpflow.glossary import Glossary
 from harpflow.model import ACTIVITY_TYPES, EVENT_TYPES, Flow
 from harpflow.text import normalise
@@ -400,10 +401,9 @@ def _responsibility_ledger(
         pair = m.pair_of_a(n)
         if pair is None:
             continue
-        lane_a = glossary.lane(standard.nodes[n].lane or "")
-        lanes_b = {glossary.lane(town.nodes[b].lane or "") for b in pair.b}
-        lanes_b.discard("")
-        if lane_a and lanes_b and lane_a not in lanes_b:
+        lane_a = standard.nodes[n].lane
+        lanes_b = [town.nodes[b].lane for b in pair.b if town.nodes[b].lane]
+        if lanes_b and all(lanes_differ(lane_a, lb, glossary) for lb in lanes_b):
             ledger.add(owners.find(("lane_changed", "merged", "split"), std=[n]), 1.0)
 
 

@@ -107,6 +107,8 @@ class Variant:
     truth: list[TruthChange]
     operators: list[str]
     seed: int
+    mapping: dict[str, str] = field(default_factory=dict)
+    """Standard node id -> town node id, for every standard node kept."""
 
     def to_dict(self) -> dict[str, Any]:
         """``{"seed", "operators", "changes"}`` for ``truth.json``."""
@@ -351,7 +353,12 @@ def _v08(w: _Work, gloss: Glossary) -> bool:
     if anchor is None:
         return False
     label = w.rng.choice(
-        ["電話で本人に確認", "勤務先へ電話確認", "ダブルチェック", "検算"]
+        [
+            "電話で本人に確認",
+            "勤務先へ電話で照会",
+            "届書を読み合わせで確認",
+            "入力結果を別の職員がダブルチェック",
+        ]
     )
     new = w.add_step(anchor, label, anchor.lane)
     w.record("extra", "V08", [], [new], "V08")
@@ -608,7 +615,8 @@ def variant(
         )
         for t in work.truth
     ]
-    return Variant(flow, truth, applied, seed)
+    kept = {old: new for old, new in mapping.items() if old in standard}
+    return Variant(flow, truth, applied, seed, kept)
 
 
 def _renumber(flow: Flow, rng: random.Random) -> tuple[Flow, dict[str, str]]:
