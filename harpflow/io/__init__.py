@@ -19,17 +19,18 @@ from __future__ import annotations
 import importlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from harpflow.errors import FormatError
-from harpflow.io.source import DEFAULT_MAX_BYTES, Input, Source, open_input
+from harpflow.io.limits import DEFAULT_LIMITS, Limits, check, check_zip
+from harpflow.io.source import Input, Source, open_input
 
 if TYPE_CHECKING:
     from harpflow.model import Flow
 
-__all__ = ["Format", "format_for", "formats", "read", "sniff", "write"]
+__all__ = ["Format", "Limits", "format_for", "formats", "read", "sniff", "write"]
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,8 @@ def read(
     source: Source,
     *,
     format: str | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = None,
+    limits: Limits | None = None,
     **options: Any,
 ) -> Flow:
     """Read a flow from a file in any supported format.
@@ -233,8 +235,12 @@ def read(
     format : str, optional
         One of the names in :func:`formats`; by default the suffix decides,
         and the content when the suffix does not.
-    max_bytes : int
-        Largest accepted input (default 50 MB).
+    max_bytes : int, optional
+        Largest accepted input; overrides ``limits.max_bytes`` when given
+        (default 50 MB).
+    limits : Limits, optional
+        Bounds on size, unpacked size, nodes, edges, nesting and label
+        length (see :class:`~harpflow.io.limits.Limits` for the defaults).
     **options
         Passed to the format's reader (e.g. ``page=`` for diagrams.net).
 
@@ -246,14 +252,27 @@ def read(
     ------
     ParseError
         Malformed or hostile input, naming file, line and element.
+    LimitError
+        Input beyond one of ``limits``.
     FormatError
         An unknown format.
     """
-    inp = open_input(source, max_bytes=max_bytes)
+    limits = limits or DEFAULT_LIMITS
+    if max_bytes is not None:
+        limits = replace(limits, max_bytes=max_bytes)
+    inp = open_input(source, max_bytes=limits.max_bytes)
     fmt = _choose(inp, format)
     if fmt.reader is None:
         raise FormatError(f"format {fmt.name!r} cannot be read")
-    flow: Flow = fmt.load(fmt.reader)(inp, max_bytes=max_bytes, **options)
+    if fmt.name in ("xlsx", "vsdx"):
+        check_zip(inp.data, limits, inp.name)
+    if fmt.name == "xlsx":
+        options.setdefault("max_unzipped", limits.max_decompressed)
+    elif fmt.name == "drawio":
+        options.setdefault("max_inflated", limits.max_decompressed)
+    reader = fmt.load(fmt.reader)
+    flow: Flow = reader(inp, max_bytes=limits.max_bytes, **options)
+    check(flow, limits, inp.name)
     return flow
 
 
