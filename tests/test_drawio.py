@@ -512,6 +512,9 @@ def node_facts(flow):  # type: ignore[no-untyped-def]
             n.medium,
             n.location,
             n.documentation,
+            n.attrs.get("called_element"),
+            n.attrs.get("direction"),
+            n.attrs.get("link"),
         )
         for n in flow.nodes.values()
     }
@@ -587,3 +590,22 @@ def test_miwg_references_through_diagrams_net() -> None:
             original = next(d for d in flow.data_objects if d.id == obj.id)
             assert obj.lane == original.lane or original.lane is None
     assert gained == 32
+
+
+def test_what_diagrams_net_does_not_keep() -> None:
+    from harpflow.model import Flow
+
+    flow = Flow("転入届", area="01", procedure="tennyu", town="○○市")
+    flow.add_node("1", type="startEvent")  # "1" is the id of the layer
+    flow.add_lane("t", "窓口")
+    flow.add_node("t", label="受付", lane_id="t")  # the lane's id as well
+    flow.add_edge("1", "t", id="f")
+    back = read_drawio(write_drawio_bytes(flow))
+    assert (back.area, back.procedure, back.town) == (None, None, None)
+    assert back.name == "転入届"
+    assert [n.id for n in back.nodes.values()] == ["1_2", "t_2"]
+    assert [(la.id, la.name) for la in back.lanes] == [("t", "窓口")]
+    assert [(n.type, n.label, n.lane) for n in back.nodes.values()] == [
+        ("startEvent", "", None),
+        ("task", "受付", "窓口"),
+    ]

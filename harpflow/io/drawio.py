@@ -73,8 +73,9 @@ Limits:
   these without a lane (its lanes list only top-level flow nodes), and a
   BPMN file converted to diagrams.net and back gains those lanes.
 - A dashed sub-process is an event sub-process (``triggered_by_event``).
-  Gateway directions, link names and called elements have no place in a
-  diagrams.net style and are not read.
+  The properties ``calledElement``, ``gatewayDirection`` and ``linkName``
+  restore what the harpflow writer keeps of call activities, gateways and
+  link events.
 """
 
 from __future__ import annotations

@@ -27,15 +27,17 @@ default flows and condition expressions, data objects and stores with
 their associations, text annotations, and ``function_ids``, ``forms``,
 ``medium``, ``location`` and ``documentation`` as ``UserObject``
 properties (``機能ID``, ``帳票``, ``媒体``, ``場所``, ``備考``; list items
-one per line).
+one per line), and the called element of a call activity, a gateway's
+direction and a link event's name (``calledElement``,
+``gatewayDirection``, ``linkName``).
 
 Marks of harpflow's own: a pool carries ``pool=1`` in its style (so that a
 pool without lanes is not read as a lane), and an association between two
 flow nodes (compensation) carries ``association=1``; diagrams.net keeps
 unknown style keys.
 
-Not kept: ``called_element`` of call activities, link names, gateway
-directions, and the flow's area, procedure and town.
+Not kept: the flow's area, procedure and town, and ids that collide (see
+above).
 """
 
 from __future__ import annotations
@@ -130,6 +132,9 @@ _PROPERTIES = (
     ("medium", "媒体"),
     ("location", "場所"),
     ("documentation", "備考"),
+    ("called_element", "calledElement"),
+    ("direction", "gatewayDirection"),
+    ("link", "linkName"),
 )
 _SAME_AS = {
     "機能id": "function_ids",
@@ -145,6 +150,9 @@ _SAME_AS = {
     "documentation": "documentation",
     "note": "documentation",
     "tooltip": "documentation",
+    "calledelement": "called_element",
+    "gatewaydirection": "direction",
+    "linkname": "link",
 }
 
 

@@ -61,6 +61,13 @@ class Subgraph:
     parent: str | None
     members: list[str] = field(default_factory=list)
     classes: list[str] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set, repr=False)
+
+    def mention(self, item: str) -> None:
+        """Record a member once, keeping the order of first mention."""
+        if item not in self.seen:
+            self.seen.add(item)
+            self.members.append(item)
 
 
 @dataclass
@@ -367,8 +374,8 @@ def _mention(chart: Chart, stack: list[Subgraph], node: MNode) -> None:
         known.shape, known.label = node.shape, node.label
     for cls in node.classes:
         chart.classes.setdefault(node.id, []).append(cls)
-    if stack and node.id not in stack[-1].members:
-        stack[-1].members.append(node.id)
+    if stack:
+        stack[-1].mention(node.id)
 
 
 def _statement(
@@ -440,7 +447,7 @@ def _subgraph(
         )
     parent = stack[-1].id if stack else None
     if stack:
-        stack[-1].members.append(sg_id)
+        stack[-1].mention(sg_id)
     sg = Subgraph(sg_id, title, line, parent)
     chart.subgraphs[sg_id] = sg
     stack.append(sg)
