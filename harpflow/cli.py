@@ -283,5 +283,77 @@ def synth(
         click.echo(f"wrote {len(made)} variants and truth.json to {output}")
 
 
+def _town_names(paths: tuple[Path, ...]) -> list[str]:
+    """File stems, or the first folder that tells the files apart when the
+    stems repeat (``towns/B/01-jumin/tennyu.drawio`` -> ``B``)."""
+    stems = [p.stem for p in paths]
+    if len(set(stems)) == len(stems):
+        return stems
+    parts = [p.resolve().parts for p in paths]
+    for i in range(min(len(x) for x in parts)):
+        column = [x[i] for x in parts]
+        if len(set(column)) == len(column):
+            return column
+    return [str(p) for p in paths]
+
+
+@main.command("unify")
+@click.argument(
+    "towns", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+)
+@click.option("--standard", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Standard flow to align to (default: the medoid town).")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Recommended flow as BPMN, coloured by support.")  # fmt: skip
+@click.option("--requirements", type=click.Path(path_type=Path), default=None,
+              help="Requirements table (機能要件定義表) as XLSX.")  # fmt: skip
+@click.option("--min-support", default=0.5, show_default=True,
+              type=click.FloatRange(0, 1, min_open=True),
+              help="Share of towns an element needs.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def unify_cmd(
+    towns: tuple[Path, ...],
+    standard: Path | None,
+    output: Path,
+    requirements: Path | None,
+    min_support: float,
+    as_json: bool,
+) -> None:
+    """Recommended flow (推奨フロー) of the TOWN flows, with support and fit-gap."""
+    from harpflow.io import read
+    from harpflow.unify import unify
+
+    flows = [read(path) for path in towns]
+    for flow, name in zip(flows, _town_names(towns), strict=True):
+        flow.town = flow.town or name
+    std = read(standard) if standard else None
+    rec = unify(flows, standard=std, min_support=min_support)
+    rec.to_bpmn(output)
+    if requirements:
+        rec.to_xlsx(requirements)
+    fit = rec.fit_gap_frame()
+    if as_json:
+        data = rec.to_dict()
+        data["fit_gap"] = [
+            {k: (round(v, 6) if isinstance(v, float) else v) for k, v in row.items()}
+            for row in fit.to_dict("records")
+        ]
+        _emit_json(data)
+        return
+    click.echo(
+        f"recommended flow: {len(rec.flow.steps())} steps from {len(rec.towns)} towns "
+        f"({rec.base_kind}), {len(rec.options)} options, sound: {rec.sound}"
+    )
+    for row in rec.requirements().to_dict("records"):
+        click.echo(
+            f"{row['step']:<8} {row['class']:<8} {row['support']:5.0%}  {row['label']}"
+        )
+    click.echo("fit-gap (divergence before -> after):")
+    for rec_row in fit.to_dict("records"):
+        click.echo(
+            f"  {rec_row['town']:<12} {rec_row['before']:.3f} -> {rec_row['after']:.3f}"
+        )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,879 @@
+"""The recommended flow (推奨フロー): many towns unified into one sound flow.
+
+:func:`unify` lines every town's flow up against a base flow -- the
+standard when one is given, otherwise the *medoid* town, the one whose
+mean divergence to the others is smallest [5]_ -- and counts, for every
+step, order relation, decision and hand-off of the base, the towns that
+perform it. It then builds one flow:
+
+1. the base's steps that at least ``min_support`` of the towns perform, or
+   that are required (legal steps), with the base's decisions and parallel
+   blocks rebuilt around them (a left-out step's flows are joined, a
+   gateway left with one way in and one way out is removed, hand-offs few
+   towns make are dropped with the outside body's part they start);
+2. runs of consecutive steps in the towns' consensus order (pairwise
+   majority);
+3. town practices: parts of the towns' flows that the base lacks (extra
+   steps, waits, rework loops with their decisions) are clustered across
+   towns by where they attach and by label similarity, and a cluster that
+   ``min_support`` of the towns follow is copied in;
+4. every construction step is checked with
+   :func:`harpflow.behaviour.soundness` (outside bodies' parts that a
+   message starts are checked as instances of their own); a step that
+   would make the flow unsound is undone and reported as an option
+   instead, so the result is always sound when the base is.
+
+This is the merge-and-filter approach to process consolidation of La Rosa
+et al. [1]_ (a merged model whose elements carry the variants that
+contain them), restricted by support as Derguech and Bhiri [3]_ and
+Gottschalk et al. [2]_ individualise merged models; the result is shaped
+for adoption: the :class:`Recommendation` says how many towns support each
+element, what the practices below the threshold are, what each town would
+change (fit-gap) and gives the requirements table of a 機能要件定義表.
+
+Examples
+--------
+>>> import harpflow
+>>> from harpflow.synth import variant
+>>> std = harpflow.read('''
+... name: 転入届
+... steps:
+...   - {番号: S, 作業: 開始, 種別: 開始}
+...   - {番号: 1, 担当: 窓口, 作業: 届出の受付}
+...   - {番号: 2, 担当: 担当, 作業: 異動入力, 種別: システム}
+...   - {番号: 4, 担当: 決裁, 作業: 決裁}
+...   - {番号: 5, 担当: 窓口, 作業: 住民票の写しを交付}
+...   - {番号: E, 作業: 終了, 種別: 終了}
+... ''', format="yaml")
+>>> towns = [variant(std, ["V01"], seed=s, town=t).flow for s, t in
+...          enumerate("ABC")] + [std.copy() for _ in range(2)]
+>>> rec = unify(towns, standard=std)
+>>> [n.label for n in rec.flow.steps()]
+['届出の受付', '異動入力', '住民票の写しを交付']
+>>> rec.sound
+True
+>>> rec.requirements()[["step", "class"]].values.tolist()[-1]
+['4', '標準オプション']
+>>> unify(towns, standard=std, required=["4"]).flow.steps()[-2].label
+'決裁'
+
+Notes
+-----
+Practices are copied from one representative town (the member most
+similar to the others); their wording and lane are that town's. A practice
+attaches at the result steps around it in the towns; towns that add
+different practices at the same place each need the threshold on their
+own, and a second practice at a place already taken is reported as an
+option when the two cannot be sequenced soundly. Parallelism that towns
+add (steps the base runs in sequence) is not adopted. Decisions of the
+base are kept even when few towns make them (dropping a decision would
+mean choosing a branch); their support is reported. Without a standard,
+the medoid costs one divergence per pair of towns.
+
+References
+----------
+.. [1] M. La Rosa, M. Dumas, R. Uba and R. Dijkman, "Business process model
+   merging: an approach to business process consolidation", ACM
+   Transactions on Software Engineering and Methodology 22(2), 2013,
+   article 11.
+.. [2] F. Gottschalk, W. M. P. van der Aalst and M. H. Jansen-Vullers,
+   "Merging event-driven process chains", OTM 2008, LNCS 5331,
+   pp. 418-426.
+.. [3] W. Derguech and S. Bhiri, "Merging business process variants",
+   BIS 2011, LNBIP 87, pp. 86-97.
+.. [4] M. Weidlich, J. Mendling and M. Weske, "Efficient consistency
+   measurement based on behavioral profiles of process models", IEEE
+   Transactions on Software Engineering 37(3), 2011, pp. 410-429.
+.. [5] L. Kaufman and P. J. Rousseeuw, "Clustering by means of medoids",
+   Statistical Data Analysis Based on the L1-Norm and Related Methods,
+   1987, pp. 405-416.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from harpflow.behaviour import Soundness
+from harpflow.errors import HarpflowWarning, ModelError
+from harpflow.glossary import Glossary, default_glossary
+from harpflow.match import Correspondence, Matching, match
+from harpflow.model import Flow, Node
+from harpflow.unify_build import (
+    Cluster,
+    TownView,
+    cluster_fragments,
+    drop_orphan_fragments,
+    flow_order,
+    fragments_of,
+    insert_practice,
+    is_step,
+    order_chains,
+    rebuild,
+    remove_bypassing,
+    simplify_gateways,
+    sound_check,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from harpflow.score import Divergence
+
+__all__ = ["FitGap", "Option", "Recommendation", "medoid", "unify"]
+
+Required = Collection[str] | Callable[[Node], bool] | None
+
+_TRUE = frozenset({"true", "yes", "1", "必須", "required", "legal", "法定"})
+
+
+@dataclass(frozen=True)
+class Option:
+    """An element left out of the recommended flow, with the towns behind it.
+
+    Attributes
+    ----------
+    kind : {"step", "practice", "handoff"}
+        A base step few towns perform, a town practice below the threshold
+        (or one that could not be placed soundly), or a hand-off.
+    id : str
+        Base id (``step``), cluster id (``practice``, e.g. ``"P3"``) or
+        ``"source->target"`` (``handoff``).
+    label, lane : str
+        Wording and lane (of the representative town for a practice).
+    towns : tuple of str
+        The towns that perform it.
+    support : float
+        Their share of all towns.
+    reason : str
+        Why it is not in the flow.
+    after, before : tuple of str
+        Result ids it attaches after and before (practices).
+    function_ids : tuple of str
+    """
+
+    kind: str
+    id: str
+    label: str
+    lane: str
+    towns: tuple[str, ...]
+    support: float
+    reason: str
+    after: tuple[str, ...] = ()
+    before: tuple[str, ...] = ()
+    function_ids: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Stable keys, lists for tuples."""
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "label": self.label,
+            "lane": self.lane,
+            "towns": list(self.towns),
+            "support": round(self.support, 6),
+            "reason": self.reason,
+            "after": list(self.after),
+            "before": list(self.before),
+            "function_ids": list(self.function_ids),
+        }
+
+
+@dataclass(frozen=True)
+class FitGap:
+    """What one town changes to adopt the recommended flow.
+
+    ``before`` is the town's divergence from the base (standard or medoid),
+    ``after`` from the recommended flow; ``after.diff`` lists the changes,
+    read from the town's side: a ``missing`` step is one the town would
+    add, an ``extra`` step one it would give up.
+    """
+
+    town: str
+    before: Divergence
+    after: Divergence
+
+    @property
+    def gain(self) -> float:
+        """How much closer the town is to the recommended flow than to the base."""
+        return self.before.total - self.after.total
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per change: action, kind, code, recommended and town ids,
+        note."""
+        import pandas as pd
+
+        action = {
+            "missing": "add",
+            "extra": "drop",
+            "merged": "split",
+            "split": "merge",
+        }
+        rows = [
+            {
+                "action": action.get(c.kind, "change"),
+                "kind": c.kind,
+                "code": c.code,
+                "recommended": ", ".join(c.standard),
+                "town": ", ".join(c.town),
+                "note": c.note,
+            }
+            for c in self.after.diff
+        ]
+        cols = ["action", "kind", "code", "recommended", "town", "note"]
+        return pd.DataFrame(rows, columns=cols)
+
+
+class Recommendation:
+    """The recommended flow and the evidence for it. Made by :func:`unify`.
+
+    Attributes
+    ----------
+    flow : Flow
+        The recommended flow; each node carries ``support`` (share of
+        towns) and ``towns`` attributes, practices also ``practice``.
+    base : Flow
+        The flow the towns were aligned to.
+    base_kind : {"standard", "medoid"}
+    towns : tuple of str
+        Town names, in the order given.
+    min_support : float
+    options : list of Option
+        What was left out, most supported first.
+    soundness : Soundness
+        The check of the result (outside bodies' parts as own instances).
+    swaps : list of tuple
+        Pairs of base steps put in the towns' order.
+    """
+
+    def __init__(
+        self,
+        *,
+        flow: Flow,
+        base: Flow,
+        base_kind: str,
+        towns: Sequence[TownView],
+        min_support: float,
+        node_towns: dict[str, tuple[int, ...]],
+        edge_towns: dict[str, tuple[int, ...]],
+        options: list[Option],
+        required: frozenset[str],
+        soundness: Soundness,
+        swaps: list[tuple[str, str]],
+        glossary: Glossary,
+    ) -> None:
+        self.flow = flow
+        self.base = base
+        self.base_kind = base_kind
+        self._views = list(towns)
+        self.towns = tuple(t.name for t in towns)
+        self.min_support = min_support
+        self._node_towns = node_towns
+        self._edge_towns = edge_towns
+        self.options = options
+        self.required = required
+        self.soundness = soundness
+        self.swaps = swaps
+        self._glossary = glossary
+        self._fit: dict[str, FitGap] = {}
+
+    @property
+    def sound(self) -> bool:
+        """Whether the recommended flow is sound."""
+        return self.soundness.sound
+
+    @property
+    def support(self) -> dict[str, float]:
+        """Share of towns behind every node (by node id) and every flow (by
+        edge id) of the recommended flow."""
+        n = max(1, len(self.towns))
+        out = {k: len(v) / n for k, v in self._node_towns.items()}
+        out.update({k: len(v) / n for k, v in self._edge_towns.items()})
+        return out
+
+    def supporters(self, element: str) -> tuple[str, ...]:
+        """Names of the towns behind a node or edge id of the flow."""
+        idx = self._node_towns.get(element, self._edge_towns.get(element))
+        if idx is None:
+            raise ModelError(f"no node or flow {element!r} in the recommended flow")
+        return tuple(self.towns[i] for i in idx)
+
+    def support_frame(self) -> pd.DataFrame:
+        """One row per node and flow: element, id, source, target, type,
+        label, lane, support, count, towns, origin."""
+        import pandas as pd
+
+        n = max(1, len(self.towns))
+        rows: list[dict[str, Any]] = []
+        for nid, node in self.flow.nodes.items():
+            idx = self._node_towns.get(nid, ())
+            rows.append(
+                {
+                    "element": "node",
+                    "id": nid,
+                    "source": None,
+                    "target": None,
+                    "type": node.type,
+                    "label": node.label,
+                    "lane": node.lane,
+                    "support": len(idx) / n,
+                    "count": len(idx),
+                    "towns": ", ".join(self.towns[i] for i in idx),
+                    "origin": self._origin(nid),
+                }
+            )
+        for e in self.flow.edges:
+            idx = self._edge_towns.get(e.id, ())
+            rows.append(
+                {
+                    "element": e.kind,
+                    "id": e.id,
+                    "source": e.source,
+                    "target": e.target,
+                    "type": e.kind,
+                    "label": e.label,
+                    "lane": None,
+                    "support": len(idx) / n,
+                    "count": len(idx),
+                    "towns": ", ".join(self.towns[i] for i in idx),
+                    "origin": None,
+                }
+            )
+        cols = [
+            "element", "id", "source", "target", "type", "label", "lane",
+            "support", "count", "towns", "origin",
+        ]  # fmt: skip
+        return pd.DataFrame(rows, columns=cols)
+
+    def _origin(self, nid: str) -> str:
+        if self.flow.graph.nodes[nid].get("practice"):
+            return "practice"
+        return self.base_kind
+
+    # -- fit-gap ----------------------------------------------------------
+
+    def _view(self, town: str | int) -> TownView:
+        if isinstance(town, int):
+            return self._views[town]
+        for view in self._views:
+            if view.name == town:
+                return view
+        raise ModelError(f"no town {town!r} among {', '.join(self.towns)}")
+
+    def fit_gap(self, town: str | int) -> FitGap:
+        """What a town (by name or index) changes to adopt the flow."""
+        from harpflow.score import score
+
+        view = self._view(town)
+        if view.name not in self._fit:
+            before = score(
+                self.base, view.flow, matching=view.matching, glossary=self._glossary
+            )
+            after = score(self.flow, view.flow, glossary=self._glossary)
+            self._fit[view.name] = FitGap(view.name, before, after)
+        return self._fit[view.name]
+
+    def fit_gap_frame(self) -> pd.DataFrame:
+        """One row per town: divergence before (from the base) and after
+        (from the recommended flow), gain, and the changes it would make
+        (``add``, ``drop`` and ``other`` counts)."""
+        import pandas as pd
+
+        rows = []
+        for name in self.towns:
+            fg = self.fit_gap(name)
+            kinds = [c.kind for c in fg.after.diff]
+            rows.append(
+                {
+                    "town": name,
+                    "before": fg.before.total,
+                    "after": fg.after.total,
+                    "gain": fg.gain,
+                    "changes": len(kinds),
+                    "add": kinds.count("missing"),
+                    "drop": kinds.count("extra"),
+                    "other": len(kinds) - kinds.count("missing") - kinds.count("extra"),
+                }
+            )
+        cols = ["town", "before", "after", "gain", "changes", "add", "drop", "other"]
+        return pd.DataFrame(rows, columns=cols)
+
+    # -- outputs ----------------------------------------------------------
+
+    def requirements(self) -> pd.DataFrame:
+        """The requirements table, shaped like a 機能要件定義表.
+
+        One row per step of the recommended flow (class ``必須``) and per
+        option (``標準オプション`` when a base step some town performs or a
+        practice of two towns or more, ``対象外`` otherwise): step, label,
+        lane, function_ids, class, support, towns, origin, note.
+        """
+        from harpflow.requirements import requirements_frame
+
+        return requirements_frame(self)
+
+    def to_xlsx(self, dest: Any = None) -> bytes | None:
+        """Write the requirements table as XLSX (byte-identical for the same
+        input); returns the bytes when ``dest`` is None."""
+        from harpflow.requirements import write_requirements_xlsx
+
+        return write_requirements_xlsx(self, dest)
+
+    def to_bpmn(self, dest: Any = None) -> bytes | None:
+        """Write the flow as BPMN 2.0, each element coloured by its support
+        (bpmn.io and BPMN-in-Color attributes) and its support in its
+        documentation; returns the bytes when ``dest`` is None."""
+        from harpflow.requirements import write_support_bpmn
+
+        return write_support_bpmn(self, dest)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Stable keys: base, towns, min_support, sound, nodes, edges,
+        options."""
+        n = max(1, len(self.towns))
+        return {
+            "base": self.base_kind,
+            "towns": list(self.towns),
+            "min_support": self.min_support,
+            "sound": self.sound,
+            "nodes": [
+                {
+                    "id": nid,
+                    "type": node.type,
+                    "label": node.label,
+                    "lane": node.lane,
+                    "origin": self._origin(nid),
+                    "support": round(len(self._node_towns.get(nid, ())) / n, 6),
+                    "towns": list(self.supporters(nid)),
+                }
+                for nid, node in self.flow.nodes.items()
+            ],
+            "edges": [
+                {
+                    "id": e.id,
+                    "source": e.source,
+                    "target": e.target,
+                    "kind": e.kind,
+                    "support": round(len(self._edge_towns.get(e.id, ())) / n, 6),
+                }
+                for e in self.flow.edges
+            ],
+            "options": [o.to_dict() for o in self.options],
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"<Recommendation from {len(self.towns)} towns ({self.base_kind}): "
+            f"{len(self.flow.steps())} steps, {len(self.options)} options>"
+        )
+
+
+# -- the algorithm ------------------------------------------------------------
+
+
+def _names(flows: Sequence[Flow]) -> list[str]:
+    names: list[str] = []
+    for i, f in enumerate(flows):
+        name = str(f.town or f.name or f"T{i + 1}")
+        candidate, k = name, 1
+        while candidate in names:
+            k += 1
+            candidate = f"{name}#{k}"
+        names.append(candidate)
+    return names
+
+
+def _required(base: Flow, required: Required) -> frozenset[str]:
+    if callable(required):
+        return frozenset(n for n, node in base.nodes.items() if required(node))
+    if required is not None:
+        if isinstance(required, str):
+            raise ModelError("required: give a collection of ids, not one string")
+        unknown = sorted(set(required) - set(base.graph))
+        if unknown:
+            raise ModelError(f"required ids not in the base flow: {', '.join(unknown)}")
+        return frozenset(required)
+    marked = {str(x) for x in base.meta.get("required", ()) or ()}
+    for n, d in base.graph.nodes(data=True):
+        if str(d.get("required", "")).strip().lower() in _TRUE:
+            marked.add(n)
+    return frozenset(m for m in marked if m in base.graph)
+
+
+def medoid(
+    flows: Sequence[Flow], *, glossary: Glossary | None = None
+) -> tuple[int, list[float]]:
+    """The flow with the smallest mean divergence to the others.
+
+    Parameters
+    ----------
+    flows : sequence of Flow
+    glossary : Glossary, optional
+
+    Returns
+    -------
+    index : int
+        Position of the medoid (the first one on ties).
+    means : list of float
+        Every flow's mean divergence to the others.
+
+    Notes
+    -----
+    The divergence of a pair is computed once, with the earlier flow as
+    the standard, and used for both orders.
+
+    Examples
+    --------
+    >>> from harpflow.model import Flow
+    >>> def chain(*labels):
+    ...     f = Flow()
+    ...     ids = ["s", *labels, "e"]
+    ...     for n in ids:
+    ...         kind = {"s": "startEvent", "e": "endEvent"}.get(n, "task")
+    ...         _ = f.add_node(n, type=kind, label=n)
+    ...     for u, v in zip(ids, ids[1:]):
+    ...         _ = f.add_edge(u, v)
+    ...     return f
+    >>> medoid([chain("受付", "審査"), chain("受付", "審査", "決裁"), chain("受付")])[0]
+    0
+    """
+    from harpflow.score import score
+
+    gloss = glossary or default_glossary()
+    n = len(flows)
+    if n == 0:
+        raise ModelError("no flows to choose a medoid from")
+    sums = [0.0] * n
+    for i in range(n):
+        for j in range(i + 1, n):
+            d = score(flows[i], flows[j], glossary=gloss).total
+            sums[i] += d
+            sums[j] += d
+    means = [s / max(1, n - 1) for s in sums]
+    return min(range(n), key=lambda i: (means[i], i)), means
+
+
+def _identity(flow: Flow) -> Matching:
+    return Matching(flow, flow, [Correspondence((n,), (n,), 1.0) for n in flow.graph])
+
+
+def unify(
+    flows: Iterable[Flow],
+    *,
+    standard: Flow | None = None,
+    min_support: float = 0.5,
+    required: Required = None,
+    glossary: Glossary | None = None,
+) -> Recommendation:
+    """Unify many towns' flows of one procedure into a recommended flow.
+
+    Parameters
+    ----------
+    flows : iterable of Flow
+        The towns' flows (names from ``flow.town``, else ``flow.name``).
+    standard : Flow, optional
+        The standard to align to; without it, the medoid town.
+    min_support : float
+        Share of towns (0 < x <= 1) that a step, hand-off or practice needs
+        to be in the flow; order changes need it too.
+    required : collection of ids, or predicate on Node, optional
+        Base steps kept whatever their support (legal steps). By default
+        the nodes whose ``required`` attribute is true (``必須``, ``yes``...)
+        and the ids in the base's ``required`` metadata.
+    glossary : Glossary, optional
+
+    Returns
+    -------
+    Recommendation
+
+    Raises
+    ------
+    ModelError
+        Without flows, for ``min_support`` outside (0, 1], or for required
+        ids the base lacks.
+    """
+    flows = list(flows)
+    if not flows:
+        raise ModelError("unify needs at least one town flow")
+    if not 0.0 < min_support <= 1.0:
+        raise ModelError(f"min_support must be within (0, 1], not {min_support!r}")
+    gloss = glossary or default_glossary()
+    names = _names(flows)
+    if standard is None:
+        index, _ = medoid(flows, glossary=gloss)
+        base, base_kind = flows[index], "medoid"
+    else:
+        index, base, base_kind = -1, standard, "standard"
+    views = [
+        TownView.of(
+            names[i],
+            f,
+            _identity(f) if i == index else match(base, f, glossary=gloss),
+        )
+        for i, f in enumerate(flows)
+    ]
+    req = _required(base, required)
+    return _build(base, base_kind, views, min_support, req, gloss)
+
+
+def _build(
+    base: Flow,
+    base_kind: str,
+    views: list[TownView],
+    min_support: float,
+    req: frozenset[str],
+    gloss: Glossary,
+) -> Recommendation:
+    n = len(views)
+    base_index = {b: i for i, b in enumerate(base.graph)}
+    node_towns = {
+        b: tuple(i for i, t in enumerate(views) if t.counterparts.get(b))
+        for b in base.graph
+    }
+    options: list[Option] = []
+
+    def share(idx: Sequence[int]) -> float:
+        return len(idx) / n
+
+    def names_of(idx: Sequence[int]) -> tuple[str, ...]:
+        return tuple(views[i].name for i in idx)
+
+    # 1. Base steps and hand-offs that too few towns perform.
+    dropped = [
+        b
+        for b in base.graph
+        if is_step(base, b) and share(node_towns[b]) < min_support and b not in req
+    ]
+    handoffs = {
+        (e.source, e.target): tuple(
+            i for i, t in enumerate(views) if t.handoff(e.source, e.target)
+        )
+        for e in base.message_edges()
+    }
+    weak = [
+        uv
+        for uv, idx in handoffs.items()
+        if share(idx) < min_support
+        and not set(uv) <= req
+        and not set(uv) & set(dropped)
+    ]
+    result = base.copy()
+    _drop(result, dropped, weak, req)
+    if not sound_check(result).sound:
+        result, dropped, weak = _drop_one_by_one(base, dropped, weak, req)
+    for b in dropped:
+        node = base.nodes[b]
+        options.append(
+            Option(
+                "step",
+                b,
+                node.label,
+                node.lane or "",
+                names_of(node_towns[b]),
+                share(node_towns[b]),
+                f"performed by {len(node_towns[b])} of {n} towns",
+                function_ids=node.function_ids,
+            )
+        )
+    for u, v in weak:
+        options.append(
+            Option(
+                "handoff",
+                f"{u}->{v}",
+                base.graph.edges[u, v].get("label") or "",
+                base.nodes[u].lane or "",
+                names_of(handoffs[u, v]),
+                share(handoffs[u, v]),
+                f"made by {len(handoffs[u, v])} of {n} towns",
+                after=(u,),
+                before=(v,),
+            )
+        )
+
+    # 2. Consensus order of consecutive steps.
+    movable = {b for b in result.graph if is_step(result, b)}
+    snapshot = result.copy()
+    swaps = order_chains(result, views, movable, min_support)
+    if swaps and not sound_check(result).sound:
+        result, swaps = snapshot, []
+
+    # 3. Town practices.
+    fragments = [
+        frag
+        for i, t in enumerate(views)
+        for frag in fragments_of(i, t, result, base_index)
+    ]
+    clusters = cluster_fragments(fragments, gloss)
+    practice_towns: dict[str, tuple[int, ...]] = {}
+    ranked = sorted(clusters, key=lambda c: (-len(c.towns), int(c.id[1:])))
+    for cl in ranked:
+        reason = f"followed by {len(cl.towns)} of {n} towns"
+        if (
+            share(cl.towns) >= min_support
+            and cl.representative.entries
+            and (cl.representative.exits)
+        ):
+            snapshot = result.copy()
+            new = insert_practice(result, cl, views[cl.representative.town])
+            if sound_check(result).sound:
+                for nid in new:
+                    practice_towns[nid] = cl.towns
+                continue
+            result = snapshot
+            reason += "; cannot be placed soundly"
+        elif share(cl.towns) >= min_support:
+            reason += "; attaches to no step of the flow"
+        options.append(_practice_option(cl, views, n, reason))
+    options.sort(key=lambda o: (-o.support, o.kind, o.id))
+
+    # 4. Reading order, support on the elements, final check.
+    result = rebuild(result, flow_order(result))
+    node_sup = {
+        nid: practice_towns.get(nid, node_towns.get(nid, ())) for nid in result.graph
+    }
+    edge_sup = _edge_support(result, views, node_sup)
+    for nid in result.graph:
+        result.update_node(
+            nid,
+            support=round(share(node_sup[nid]), 6),
+            towns=names_of(node_sup[nid]),
+        )
+    check = sound_check(result)
+    if not check.sound:
+        warnings.warn(
+            "recommended flow is not sound ("
+            + "; ".join(check.problems)
+            + "): the base flow itself is not",
+            HarpflowWarning,
+            stacklevel=3,
+        )
+    return Recommendation(
+        flow=result,
+        base=base,
+        base_kind=base_kind,
+        towns=views,
+        min_support=min_support,
+        node_towns=node_sup,
+        edge_towns=edge_sup,
+        options=options,
+        required=req,
+        soundness=check,
+        swaps=swaps,
+        glossary=gloss,
+    )
+
+
+def _drop(
+    flow: Flow,
+    nodes: Sequence[str],
+    handoffs: Sequence[tuple[str, str]],
+    keep: set[str] | frozenset[str],
+) -> None:
+    touched: set[str] = set()
+    for u, v in handoffs:
+        if flow.graph.has_edge(u, v):
+            flow.remove_edge(u, v)
+    for b in nodes:
+        if b in flow.graph:
+            touched |= remove_bypassing(flow, b)
+    drop_orphan_fragments(flow, set(keep))
+    simplify_gateways(flow, touched)
+
+
+def _drop_one_by_one(
+    base: Flow,
+    dropped: Sequence[str],
+    weak: Sequence[tuple[str, str]],
+    req: frozenset[str],
+) -> tuple[Flow, list[str], list[tuple[str, str]]]:
+    """Leave out steps and hand-offs one at a time, each only if the flow
+    stays sound (in base order: deterministic)."""
+    result = base.copy()
+    kept_nodes: list[str] = []
+    kept_weak: list[tuple[str, str]] = []
+    for uv in weak:
+        trial = result.copy()
+        _drop(trial, [], [uv], req)
+        if sound_check(trial).sound:
+            result = trial
+            kept_weak.append(uv)
+    for b in dropped:
+        trial = result.copy()
+        _drop(trial, [b], [], req)
+        if sound_check(trial).sound:
+            result = trial
+            kept_nodes.append(b)
+    return result, kept_nodes, kept_weak
+
+
+def _practice_option(
+    cl: Cluster, views: Sequence[TownView], n: int, reason: str
+) -> Option:
+    rep = cl.representative
+    flow = views[rep.town].flow
+    steps = [flow.nodes[x] for x in rep.nodes if is_step(flow, x)]
+    lanes = dict.fromkeys(s.lane or "" for s in steps)
+    fids = tuple(dict.fromkeys(f for s in steps for f in s.function_ids))
+    return Option(
+        "practice",
+        cl.id,
+        " → ".join(s.label for s in steps),
+        "・".join(x for x in lanes if x),
+        tuple(views[i].name for i in cl.towns),
+        len(cl.towns) / n,
+        reason,
+        after=rep.signature[0],
+        before=rep.signature[1],
+        function_ids=fids,
+    )
+
+
+def _edge_support(
+    flow: Flow, views: Sequence[TownView], node_sup: dict[str, tuple[int, ...]]
+) -> dict[str, tuple[int, ...]]:
+    """Towns behind each flow of the result.
+
+    A sequence flow between steps of the base is supported by a town that
+    performs its source before its target; a gateway or event end stands
+    for the steps beyond it; a flow touching a practice is supported by the
+    practice's towns. A hand-off is supported by the towns that make it.
+    """
+
+    def ends(node: str, forward: bool, depth: int = 0) -> set[str]:
+        d = flow.graph.nodes[node]
+        if d.get("practice") or is_step(flow, node) or depth > 3:
+            return {node}
+        nxt = flow.successors(node) if forward else flow.predecessors(node)
+        out: set[str] = set()
+        for m in nxt:
+            out |= ends(m, forward, depth + 1)
+        return out or {node}
+
+    out: dict[str, tuple[int, ...]] = {}
+    for e in flow.edges:
+        u, v = e.source, e.target
+        pu, pv = (
+            flow.graph.nodes[u].get("practice"),
+            flow.graph.nodes[v].get("practice"),
+        )
+        if pu or pv:
+            sets = [
+                set(node_sup[x]) for x in (u, v) if flow.graph.nodes[x].get("practice")
+            ]
+            out[e.id] = tuple(sorted(set.intersection(*sets)))
+        elif e.kind == "message":
+            out[e.id] = tuple(i for i, t in enumerate(views) if t.handoff(u, v))
+        else:
+            us, vs = ends(u, False), ends(v, True)
+            out[e.id] = tuple(
+                i
+                for i, t in enumerate(views)
+                if any(
+                    (a == b and a in t.counterparts) or t.precedes(a, b)
+                    for a in us
+                    for b in vs
+                )
+            )
+    return out

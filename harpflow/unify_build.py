@@ -1,0 +1,618 @@
+"""Construction of the recommended flow: support, practices, order, soundness.
+
+This module holds the steps of :func:`harpflow.unify.unify` that turn the
+towns' alignments to a base flow (the standard, or the medoid town) into
+one flow. It is internal to :mod:`harpflow.unify`; its names are public for
+the tests and for readers who want the pieces.
+
+The steps follow the merge-then-filter scheme of process model
+consolidation [1]_ [2]_: every element of the base is annotated with the
+towns that perform it (the configurable-model annotations of La Rosa et
+al. [1]_), town-only fragments are clustered across towns and added when
+enough towns share them, and the result is restricted to what a chosen
+share of the towns supports, in the spirit of the frequency-based
+individualisation of Derguech and Bhiri [3]_. The order of consecutive
+steps follows the towns' pairwise majority (a Copeland ranking [4]_).
+
+References
+----------
+.. [1] M. La Rosa, M. Dumas, R. Uba and R. Dijkman, "Business process model
+   merging: an approach to business process consolidation", ACM
+   Transactions on Software Engineering and Methodology 22(2), 2013,
+   article 11.
+.. [2] F. Gottschalk, W. M. P. van der Aalst and M. H. Jansen-Vullers,
+   "Merging event-driven process chains", OTM 2008, LNCS 5331,
+   pp. 418-426.
+.. [3] W. Derguech and S. Bhiri, "Merging business process variants",
+   BIS 2011, LNBIP 87, pp. 86-97.
+.. [4] A. H. Copeland, "A reasonable social welfare function", University
+   of Michigan seminar on applications of mathematics to the social
+   sciences, 1951.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import networkx as nx
+
+from harpflow.behaviour import Soundness, soundness
+from harpflow.glossary import Glossary
+from harpflow.match import Matching
+from harpflow.model import ACTIVITY_TYPES, EVENT_TYPES, GATEWAY_TYPES, Flow
+
+__all__ = [
+    "Cluster",
+    "Fragment",
+    "TownView",
+    "cluster_fragments",
+    "fragments_of",
+    "is_step",
+    "order_chains",
+    "rebuild",
+    "remove_bypassing",
+    "sound_check",
+]
+
+
+def is_step(flow: Flow, node_id: str) -> bool:
+    """Activities and intermediate events: what towns perform or wait for."""
+    typ = flow.graph.nodes[node_id]["type"]
+    return typ in ACTIVITY_TYPES or (
+        typ in EVENT_TYPES and typ not in ("startEvent", "endEvent", "boundaryEvent")
+    )
+
+
+@dataclass
+class TownView:
+    """One town's flow seen through its alignment to the base flow.
+
+    ``counterparts`` maps a base id to the town ids that perform it;
+    ``owner`` maps a town id to the base ids it performs.
+    """
+
+    name: str
+    flow: Flow
+    matching: Matching
+    counterparts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    owner: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _reach: dict[str, set[str]] = field(default_factory=dict)
+    _seq: nx.DiGraph | None = None
+
+    @classmethod
+    def of(cls, name: str, flow: Flow, matching: Matching) -> TownView:
+        view = cls(name, flow, matching)
+        for c in matching.pairs:
+            for a in c.a:
+                view.counterparts[a] = tuple(
+                    sorted({*view.counterparts.get(a, ()), *c.b})
+                )
+            for b in c.b:
+                view.owner[b] = tuple(sorted({*view.owner.get(b, ()), *c.a}))
+        return view
+
+    def reach(self, node: str) -> set[str]:
+        """Town nodes reachable from ``node`` along sequence flows."""
+        if self._seq is None:
+            self._seq = nx.DiGraph()
+            self._seq.add_nodes_from(self.flow.graph)
+            self._seq.add_edges_from(
+                (e.source, e.target) for e in self.flow.sequence_edges()
+            )
+        if node not in self._reach:
+            self._reach[node] = nx.descendants(self._seq, node)
+        return self._reach[node]
+
+    def precedes(self, base_u: str, base_v: str) -> bool:
+        """Whether some counterpart of ``base_u`` runs before one of ``base_v``."""
+        us, vs = self.counterparts.get(base_u, ()), self.counterparts.get(base_v, ())
+        return any(v in self.reach(u) for u in us for v in vs if u != v)
+
+    def handoff(self, base_u: str, base_v: str) -> bool:
+        """Whether the town has the base hand-off ``base_u`` -> ``base_v``."""
+        g = self.flow.graph
+        return any(
+            g.has_edge(u, v) and g.edges[u, v].get("kind") == "message"
+            for u in self.counterparts.get(base_u, ())
+            for v in self.counterparts.get(base_v, ())
+        )
+
+
+# -- editing ------------------------------------------------------------------
+
+
+def _seq_out(flow: Flow, n: str) -> list[str]:
+    return flow.successors(n)
+
+
+def _seq_in(flow: Flow, n: str) -> list[str]:
+    return flow.predecessors(n)
+
+
+def _edge_attrs(flow: Flow, u: str, v: str) -> dict[str, Any]:
+    d = flow.graph.edges[u, v]
+    return {k: d.get(k) for k in ("label", "condition", "default") if d.get(k)}
+
+
+def remove_bypassing(flow: Flow, node: str) -> set[str]:
+    """Remove a node, joining each predecessor to each successor.
+
+    The edge into the node lends its label and condition to the new edges.
+    Returns the neighbours whose shape changed.
+    """
+    preds, succs = _seq_in(flow, node), _seq_out(flow, node)
+    attrs = {p: _edge_attrs(flow, p, node) for p in preds}
+    flow.remove_node(node)
+    for p in preds:
+        for s in succs:
+            if p != s and not flow.graph.has_edge(p, s):
+                flow.add_edge(p, s, **attrs[p])
+    return {*preds, *succs}
+
+
+def simplify_gateways(flow: Flow, nodes: Iterable[str]) -> None:
+    """Drop gateways among ``nodes`` left with one way in and one way out."""
+    todo = sorted(set(nodes) & set(flow.graph), key=list(flow.graph).index)
+    while todo:
+        n = todo.pop(0)
+        if n not in flow.graph or flow.graph.nodes[n]["type"] not in GATEWAY_TYPES:
+            continue
+        if len(_seq_in(flow, n)) == 1 and len(_seq_out(flow, n)) == 1:
+            if any(d.get("kind") == "message" for *_, d in _all_edges(flow, n)):
+                continue
+            for m in remove_bypassing(flow, n):
+                if m not in todo:
+                    todo.append(m)
+
+
+def _all_edges(flow: Flow, n: str) -> list[tuple[str, str, dict[str, Any]]]:
+    g = flow.graph
+    return list(g.in_edges(n, data=True)) + list(g.out_edges(n, data=True))
+
+
+def drop_orphan_fragments(flow: Flow, keep: set[str]) -> list[str]:
+    """Remove parts that nothing starts any more (no start, no message in).
+
+    Outside bodies' fragments start on a message; when their hand-offs are
+    gone they can never run. Parts holding a node of ``keep`` stay.
+    """
+    seq = flow.sequence_graph()
+    removed: list[str] = []
+    for comp in sorted(nx.weakly_connected_components(seq), key=lambda c: min(c)):
+        types = {flow.graph.nodes[n]["type"] for n in comp}
+        if "startEvent" in types or comp & keep:
+            continue
+        fed = any(
+            d.get("kind") == "message" and u not in comp
+            for n in comp
+            for u, _, d in flow.graph.in_edges(n, data=True)
+        )
+        if not fed:
+            for n in sorted(comp):
+                flow.remove_node(n)
+                removed.append(n)
+    return removed
+
+
+def rebuild(flow: Flow, order: Sequence[str]) -> Flow:
+    """A copy of ``flow`` with its nodes in ``order`` and no diagram layout."""
+    out = Flow(
+        flow.name,
+        area=flow.area,
+        procedure=flow.procedure,
+        town=flow.town,
+        source=flow.source,
+        **dict(flow.meta),
+    )
+    lanes = {lane.id: lane for lane in flow.lanes}
+    used = {d.get("lane_id") for _, d in flow.graph.nodes(data=True)}
+    for lane_id in list(used):
+        while lane_id in lanes and lanes[lane_id].parent:
+            lane_id = lanes[lane_id].parent
+            used.add(lane_id)
+    pools = {d.get("pool_id") for _, d in flow.graph.nodes(data=True)}
+    pools |= {lanes[x].pool for x in used if x in lanes}
+    for pool in flow.pools:
+        if pool.id in pools or pool.process:
+            out.add_pool(pool.id, pool.name, process=pool.process)
+    for lane in flow.lanes:
+        if lane.id in used:
+            out.add_lane(lane.id, lane.name, pool=lane.pool, parent=lane.parent)
+    for n in order:
+        data = dict(flow.graph.nodes[n])
+        for key in ("lane", "pool", "bounds", "source"):
+            data.pop(key, None)
+        out.add_node(n, **data)
+    for u, v, d in flow.graph.edges(data=True):
+        attrs = {k: x for k, x in d.items() if k not in ("waypoints", "duplicates")}
+        out.add_edge(u, v, **attrs)
+    for obj in flow.data_objects:
+        out.add_data_object(
+            obj.id,
+            obj.label,
+            kind=obj.kind,
+            inputs=[i for i in obj.inputs if i in out],
+            outputs=[i for i in obj.outputs if i in out],
+        )
+    for ann in flow.annotations:
+        out.add_annotation(
+            ann.id, ann.text, targets=[t for t in ann.targets if t in out]
+        )
+    return out
+
+
+def flow_order(flow: Flow) -> list[str]:
+    """Nodes in reading order: a topological order ignoring loop-back flows,
+    ties broken by the present node order."""
+    index = {n: i for i, n in enumerate(flow.graph)}
+    seq = nx.DiGraph(flow.sequence_graph())
+    back: list[tuple[str, str]] = []
+    roots = sorted(
+        (
+            n
+            for n in seq
+            if seq.in_degree(n) == 0 or seq.nodes[n]["type"] == "startEvent"
+        ),
+        key=index.__getitem__,
+    )
+    seen: set[str] = set()
+    for root in [*roots, *sorted(seq, key=index.__getitem__)]:
+        if root in seen:
+            continue
+        on_path: set[str] = set()
+        stack: list[tuple[str, Iterator[str]]] = []
+        seen.add(root)
+        on_path.add(root)
+        stack.append((root, iter(sorted(seq.successors(root), key=index.__getitem__))))
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                stack.pop()
+                on_path.discard(node)
+            elif nxt in on_path:
+                back.append((node, nxt))
+            elif nxt not in seen:
+                seen.add(nxt)
+                on_path.add(nxt)
+                stack.append(
+                    (nxt, iter(sorted(seq.successors(nxt), key=index.__getitem__)))
+                )
+    seq.remove_edges_from(back)
+    return list(nx.lexicographical_topological_sort(seq, key=index.__getitem__))
+
+
+# -- soundness ----------------------------------------------------------------
+
+
+def sound_check(flow: Flow) -> Soundness:
+    """Soundness of a flow whose outside bodies start on a message.
+
+    A part with no start event that an incoming message flow starts (an
+    outside body's fragment, 連携の受け手) is checked as an instance of its
+    own: a start event is put before its entry in a copy, then
+    :func:`harpflow.behaviour.soundness` judges the copy.
+    """
+    check = flow.copy()
+    g = check.graph
+    for n in list(g):
+        d = g.nodes[n]
+        if d["type"] in ("startEvent", "boundaryEvent") or d.get("parent"):
+            continue
+        if not _seq_in(check, n) and any(
+            e.get("kind") == "message" for *_, e in g.in_edges(n, data=True)
+        ):
+            start = f"__start_{n}"
+            check.add_node(start, type="startEvent", pool_id=d.get("pool_id"))
+            check.add_edge(start, n)
+    return soundness(check)
+
+
+# -- consensus order ----------------------------------------------------------
+
+
+def _chains(flow: Flow, movable: set[str]) -> list[list[str]]:
+    """Maximal runs of movable steps linked one to one by sequence flows."""
+
+    def linked(u: str, v: str) -> bool:
+        return _seq_out(flow, u) == [v] and _seq_in(flow, v) == [u]
+
+    chains: list[list[str]] = []
+    for n in flow.graph:
+        if n not in movable:
+            continue
+        ins = _seq_in(flow, n)
+        if len(ins) == 1 and ins[0] in movable and linked(ins[0], n):
+            continue
+        chain = [n]
+        while True:
+            outs = _seq_out(flow, chain[-1])
+            if len(outs) == 1 and outs[0] in movable and linked(chain[-1], outs[0]):
+                if outs[0] in chain:
+                    break
+                chain.append(outs[0])
+            else:
+                break
+        if len(chain) > 1:
+            chains.append(chain)
+    return chains
+
+
+def order_chains(
+    flow: Flow, towns: Sequence[TownView], movable: set[str], min_support: float
+) -> list[tuple[str, str]]:
+    """Reorder runs of consecutive steps by the towns' pairwise majority.
+
+    A later step moves before an earlier one when more towns perform it
+    first than after, and those towns are at least ``min_support`` of all
+    towns; otherwise the base order stands. Returns the swapped pairs.
+    """
+    n_towns = max(1, len(towns))
+    swaps: list[tuple[str, str]] = []
+    for chain in _chains(flow, movable):
+        before: dict[tuple[str, str], int] = {}
+        for a in chain:
+            for b in chain:
+                if a != b:
+                    before[a, b] = sum(
+                        1 for t in towns if t.precedes(a, b) and not t.precedes(b, a)
+                    )
+        order = list(chain)
+        for _ in range(len(order) ** 2):
+            moved = False
+            for i in range(len(order) - 1):
+                a, b = order[i], order[i + 1]
+                if (
+                    before[b, a] > before[a, b]
+                    and before[b, a] / n_towns >= min_support
+                ):
+                    order[i], order[i + 1] = b, a
+                    swaps.append((a, b))
+                    moved = True
+            if not moved:
+                break
+        if order != chain:
+            _relink(flow, chain, order)
+    return swaps
+
+
+def _relink(flow: Flow, chain: list[str], order: list[str]) -> None:
+    pred = _seq_in(flow, chain[0])
+    succ = _seq_out(flow, chain[-1])
+    first_in = {p: _edge_attrs(flow, p, chain[0]) for p in pred}
+    last_out = {s: _edge_attrs(flow, chain[-1], s) for s in succ}
+    for p in pred:
+        flow.remove_edge(p, chain[0])
+    for s in succ:
+        flow.remove_edge(chain[-1], s)
+    for u, v in itertools.pairwise(chain):
+        flow.remove_edge(u, v)
+    for p in pred:
+        flow.add_edge(p, order[0], **first_in[p])
+    for u, v in itertools.pairwise(order):
+        flow.add_edge(u, v)
+    for s in succ:
+        flow.add_edge(order[-1], s, **last_out[s])
+
+
+# -- town practices -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A connected part of one town's flow that the result lacks.
+
+    ``entries`` are (result id, town id before, town id) flows into it,
+    ``exits`` (town id, town id after, result id) flows out of it,
+    ``inner`` its own flows, ``cut`` the result's flows between an entry
+    and an exit that the town does not have.
+    """
+
+    town: int
+    nodes: tuple[str, ...]
+    entries: tuple[tuple[str, str, str], ...]
+    exits: tuple[tuple[str, str, str], ...]
+    inner: tuple[tuple[str, str], ...]
+    cut: tuple[tuple[str, str], ...]
+    labels: tuple[str, ...]
+
+    @property
+    def signature(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Where it attaches: the result ids before and after it."""
+        return (
+            tuple(sorted({e[0] for e in self.entries})),
+            tuple(sorted({e[2] for e in self.exits})),
+        )
+
+
+@dataclass
+class Cluster:
+    """Equivalent fragments of several towns: one candidate practice."""
+
+    id: str
+    members: list[Fragment]
+    representative: Fragment
+
+    @property
+    def towns(self) -> tuple[int, ...]:
+        """Indexes of the towns that follow the practice."""
+        return tuple(sorted({m.town for m in self.members}))
+
+
+def fragments_of(
+    index: int, town: TownView, result: Flow, base_index: dict[str, int]
+) -> list[Fragment]:
+    """The parts of a town's flow that the result lacks, with their anchors.
+
+    Town steps performing a base step that the result dropped are passed
+    over (their flows joined); unmatched start and end events stand for
+    the result's first start and its end events.
+    """
+    flow = town.flow
+    g = nx.DiGraph()
+    g.add_nodes_from(n for n, d in flow.graph.nodes(data=True) if not d.get("parent"))
+    g.add_edges_from(
+        (e.source, e.target)
+        for e in flow.sequence_edges()
+        if e.source in g and e.target in g
+    )
+    anchor: dict[str, tuple[str, ...]] = {}
+    starts = [n for n in result.graph if result.graph.nodes[n]["type"] == "startEvent"]
+    ends = [n for n in result.graph if result.graph.nodes[n]["type"] == "endEvent"]
+    for n in list(g):
+        owned = tuple(b for b in town.owner.get(n, ()) if b in result.graph)
+        typ = flow.graph.nodes[n]["type"]
+        if owned:
+            anchor[n] = tuple(sorted(owned, key=lambda b: base_index.get(b, 1 << 30)))
+        elif town.owner.get(n):
+            preds, succs = list(g.predecessors(n)), list(g.successors(n))
+            g.remove_node(n)
+            g.add_edges_from((p, s) for p in preds for s in succs if p != s)
+        elif typ == "startEvent" and starts:
+            anchor[n] = (starts[0],)
+        elif typ == "endEvent" and ends:
+            anchor[n] = (ends[0],)
+    free = g.subgraph(n for n in g if n not in anchor)
+    order = {n: i for i, n in enumerate(flow.graph)}
+    out: list[Fragment] = []
+    for comp in sorted(
+        nx.weakly_connected_components(free), key=lambda c: min(order[n] for n in c)
+    ):
+        nodes = tuple(sorted(comp, key=order.__getitem__))
+        if not any(is_step(flow, n) for n in nodes):
+            continue
+        entries = tuple(
+            sorted(
+                {
+                    (anchor[p][-1], p, n)
+                    for n in nodes
+                    for p in g.predecessors(n)
+                    if p in anchor
+                }
+            )
+        )
+        exits = tuple(
+            sorted(
+                {
+                    (n, s, anchor[s][0])
+                    for n in nodes
+                    for s in g.successors(n)
+                    if s in anchor
+                }
+            )
+        )
+        inner = tuple((u, v) for u, v in g.edges(nodes) if u in comp and v in comp)
+        cut = tuple(
+            (u, v)
+            for u in sorted({e[0] for e in entries})
+            for v in sorted({e[2] for e in exits})
+            if result.graph.has_edge(u, v)
+            and not any(
+                g.has_edge(a, b)
+                for a in town.counterparts.get(u, ())
+                for b in town.counterparts.get(v, ())
+                if a in g and b in g
+            )
+        )
+        labels = tuple(flow.graph.nodes[n]["label"] for n in nodes if is_step(flow, n))
+        out.append(Fragment(index, nodes, entries, exits, inner, cut, labels))
+    return out
+
+
+def _label_similarity(glossary: Glossary) -> Callable[[str, str], float]:
+    from harpflow.score import pair_similarity
+
+    @cache
+    def sim(a: str, b: str) -> float:
+        if a == b:
+            return 1.0
+        if not a.strip() or not b.strip():
+            return 0.0
+        return pair_similarity(a, b, glossary)
+
+    return sim
+
+
+def _fragment_similarity(
+    a: Fragment, b: Fragment, sim: Callable[[str, str], float]
+) -> float:
+    if not a.labels or not b.labels:
+        return 0.0
+    ab = sum(max(sim(x, y) for y in b.labels) for x in a.labels)
+    ba = sum(max(sim(y, x) for x in a.labels) for y in b.labels)
+    return (ab + ba) / (len(a.labels) + len(b.labels))
+
+
+def cluster_fragments(
+    fragments: Sequence[Fragment], glossary: Glossary, *, threshold: float = 0.5
+) -> list[Cluster]:
+    """Group equivalent fragments of different towns.
+
+    Two fragments are equivalent when they attach at the same places of the
+    result and their step labels agree (mean best label similarity at least
+    ``threshold``). Fragments are taken in town order and join the first
+    cluster that fits and holds nothing of their town yet (a leader
+    clustering, deterministic for a given order).
+    """
+    sim = _label_similarity(glossary)
+    clusters: list[Cluster] = []
+    by_sig: dict[tuple[Any, ...], list[Cluster]] = {}
+    for frag in fragments:
+        placed = False
+        for cl in by_sig.get(frag.signature, []):
+            if frag.town in cl.towns:
+                continue
+            if _fragment_similarity(cl.members[0], frag, sim) >= threshold:
+                cl.members.append(frag)
+                placed = True
+                break
+        if not placed:
+            cl = Cluster(f"P{len(clusters) + 1}", [frag], frag)
+            clusters.append(cl)
+            by_sig.setdefault(frag.signature, []).append(cl)
+    for cl in clusters:
+        if len(cl.members) > 2:
+            totals = [
+                sum(_fragment_similarity(m, o, sim) for o in cl.members if o is not m)
+                for m in cl.members
+            ]
+            cl.representative = cl.members[totals.index(max(totals))]
+    return clusters
+
+
+def insert_practice(result: Flow, cluster: Cluster, town: TownView) -> list[str]:
+    """Copy a cluster's representative fragment into the result.
+
+    Returns the new node ids (``<cluster id>_<k>``).
+    """
+    frag = cluster.representative
+    src = town.flow
+    new: dict[str, str] = {}
+    for k, n in enumerate(frag.nodes, 1):
+        data = dict(src.graph.nodes[n])
+        for key in ("lane_id", "pool_id", "bounds", "source", "parent", "attached_to"):
+            data.pop(key, None)
+        nid = f"{cluster.id}_{k}"
+        data["practice"] = cluster.id
+        result.add_node(nid, **data)
+        new[n] = nid
+    for u, v in frag.cut:
+        if result.graph.has_edge(u, v):
+            result.remove_edge(u, v)
+    for base, p, n in frag.entries:
+        if not result.graph.has_edge(base, new[n]):
+            result.add_edge(base, new[n], **_town_edge(src, p, n))
+    for a, b in frag.inner:
+        result.add_edge(new[a], new[b], **_town_edge(src, a, b))
+    for n, s, base in frag.exits:
+        if not result.graph.has_edge(new[n], base):
+            result.add_edge(new[n], base, **_town_edge(src, n, s))
+    return list(new.values())
+
+
+def _town_edge(src: Flow, u: str, v: str) -> dict[str, Any]:
+    return _edge_attrs(src, u, v) if src.graph.has_edge(u, v) else {}
