@@ -371,3 +371,23 @@ def test_standard_step_tables_round_trip_through_bpmn(path: Path) -> None:
     back = read_bpmn(data)
     assert flow_view(back) == flow_view(table)
     assert write_bpmn(back) == data
+
+
+def test_awkward_flows_still_validate() -> None:
+    """Ids that clash with generated ones, a parent that is not a
+    sub-process, an empty flow: the output stays valid and lossless."""
+    flow = Flow()
+    flow.add_node("BPMNPlane_1", type="startEvent")
+    flow.add_node("Definitions_1", label="受付")
+    flow.add_node("child", label="中身", parent="Definitions_1")
+    flow.add_edge("BPMNPlane_1", "Definitions_1", id="BPMNDiagram_1")
+    data = write_bpmn(flow)
+    assert data is not None
+    schema().assertValid(etree.fromstring(data))
+    back = read_bpmn(data)
+    assert back.nodes["child"].parent == "Definitions_1"
+    assert back.edge("BPMNDiagram_1").target == "Definitions_1"
+    empty = write_bpmn(Flow())
+    assert empty is not None
+    schema().assertValid(etree.fromstring(empty))
+    assert len(read_bpmn(empty)) == 0

@@ -116,6 +116,7 @@ _WITH_DEFAULT = ACTIVITY_TYPES | {
     "inclusiveGateway",
     "complexGateway",
 }
+_NESTING = frozenset({"subProcess", "transaction", "adHocSubProcess"})
 _DIRECTIONS = frozenset({"Unspecified", "Converging", "Diverging", "Mixed"})
 
 
@@ -232,7 +233,7 @@ class _Writer:
     def build(self) -> etree._Element:
         flow = self.flow
         root = etree.Element(_M + "definitions", nsmap=_NSMAP)
-        root.set("id", "Definitions_1")
+        root.set("id", self.ids.fresh("Definitions_1"))
         if flow.name:
             root.set("name", str(flow.name))
         root.set("targetNamespace", "https://harpflow.dev/flows")
@@ -380,10 +381,18 @@ class _Writer:
         write(proc, None)
 
     def node_parents(self) -> None:
+        """Children by sub-process; a parent that is not a sub-process (as
+        other formats may give) cannot hold them and is kept in hf:parent."""
         self.children: dict[str | None, list[str]] = {}
+        self.loose_parent: dict[str, str] = {}
         for n, d in self.g.nodes(data=True):
             parent = d.get("parent")
-            self.children.setdefault(parent if parent in self.g else None, []).append(n)
+            if parent is not None and (
+                parent not in self.g or self.g.nodes[parent]["type"] not in _NESTING
+            ):
+                self.loose_parent[n] = str(parent)
+                parent = None
+            self.children.setdefault(parent, []).append(n)
 
     def fill(
         self, container: etree._Element, key: str | None, parent: str | None
@@ -461,6 +470,8 @@ class _Writer:
         el = _sub(container, kind, id=xml_id, name=d.get("label") or None)
         _keep_id(el, xml_id, n)
         self.placed[("node", n)] = el
+        if n in self.loose_parent:
+            el.set(_HF + "parent", self.loose_parent[n])
         if kind == "boundaryEvent":
             host = d.get("attached_to")
             if host in g:
@@ -639,9 +650,10 @@ class _Writer:
     def diagram(self, root: etree._Element, plane_ref: str) -> None:
         ids, lay, g = self.ids, self.lay, self.g
         dia = etree.SubElement(
-            root, "{" + BPMNDI_NS + "}BPMNDiagram", id="BPMNDiagram_1"
+            root, "{" + BPMNDI_NS + "}BPMNDiagram", id=ids.fresh("BPMNDiagram_1")
         )
-        plane = etree.SubElement(dia, "{" + BPMNDI_NS + "}BPMNPlane", id="BPMNPlane_1")
+        plane = etree.SubElement(dia, "{" + BPMNDI_NS + "}BPMNPlane")
+        plane.set("id", ids.fresh("BPMNPlane_1"))
         plane.set("bpmnElement", plane_ref)
 
         def shape(xml_id: str, box: Any, **attrs: str) -> None:
