@@ -209,6 +209,11 @@ def test_chains_ampersands_and_link_forms() -> None:
     assert "K" in flow  # ~~~ places nodes but is no flow
 
 
+def test_statements_on_the_header_line() -> None:
+    flow = read_mermaid("graph TD;A-->B;B-->C;")
+    assert edges(flow) == {("A", "B", "sequence", ""), ("B", "C", "sequence", "")}
+
+
 def test_stadium_and_circle_by_their_edges() -> None:
     flow = read_mermaid(
         "flowchart LR\n"
@@ -470,3 +475,23 @@ def test_miwg_references_through_mermaid() -> None:
     # The documented losses really occur in the reference models.
     assert lost_defaults > 0 and lost_conditions > 0 and lost_docs > 0
     assert lost_assocs > 0 and renamed > 0
+
+
+def test_cli_converts_between_diagrams_net_and_mermaid(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+    mmd = tmp_path / "tennyu.mmd"
+    result = runner.invoke(
+        main, ["convert", str(DATA / "drawio" / "bpmn_pool.drawio"), str(mmd)]
+    )
+    assert result.exit_code == 0, result.output
+    from_mermaid = read(mmd)
+    original = read(DATA / "drawio" / "bpmn_pool.drawio")
+    ids = mermaid_ids(original)
+    assert ids[("node", "end")] == "n1"  # "end" is a Mermaid keyword
+    renamed = {ids[("node", k)]: v for k, v in summary(original).items()}
+    assert summary(from_mermaid) == renamed
+    assert len(edges(from_mermaid)) == len(edges(original)) == 9
+    drawio = tmp_path / "back.drawio"
+    result = runner.invoke(main, ["convert", str(mmd), str(drawio)])
+    assert result.exit_code == 0, result.output
+    assert summary(read(drawio)) == renamed

@@ -68,6 +68,9 @@ Limits:
   node, are skipped with a warning; an edge to a missing cell is an error.
 - A boundary event is attached to the activity that is its ``parent``, or
   else to the smallest activity whose outline it sits on.
+- Lanes drawn as plain rectangles (not swimlanes) are not lanes. In the
+  table-shaped pools of diagrams.net (``shape=table`` holding swimlane
+  rows) the rows are read as lanes and the table is not read as a pool.
 - Containment decides lanes, so a node inside a sub-process, a boundary
   event and a data object take the lane they are drawn in; BPMN may leave
   these without a lane (its lanes list only top-level flow nodes), and a
