@@ -210,7 +210,7 @@ def test_chains_ampersands_and_link_forms() -> None:
 
 
 def test_statements_on_the_header_line() -> None:
-    flow = read_mermaid("graph TD;A-->B;B-->C;")
+    flow = read_mermaid(b"graph TD;A-->B;B-->C;")
     assert edges(flow) == {("A", "B", "sequence", ""), ("B", "C", "sequence", "")}
 
 
