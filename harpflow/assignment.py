@@ -1,12 +1,18 @@
-"""The matcher's core: propagate similarity, assign, group neighbours.
+"""The matcher's core: propagate similarity, assign, fill gaps, group.
 
 :func:`solve` is called by :func:`harpflow.match.match` in one canonical
 orientation of the two flows. It builds the pair similarity of
 :mod:`harpflow.similarity`, propagates it over predecessors and successors
 (bounded similarity flooding, Melnik et al. 2002, with the best-counterpart
 neighbour score of Dijkman et al. 2009), solves a maximum-weight assignment
-with the Hungarian method and forms one-to-many groups of adjacent steps.
-See :mod:`harpflow.match` for the references.
+with the Hungarian method in which each pair earns its margin over the
+threshold, pairs leftover steps that sit between the same matched steps,
+and forms one-to-many groups of adjacent steps. See :mod:`harpflow.match`
+for the references.
+
+The constants below were set on the development gold (``processes/gold``
+and ``benchmarks/gold/hdbpmn``); ``benchmarks/bench_match.py`` measures
+them.
 """
 
 from __future__ import annotations
@@ -46,8 +52,11 @@ CALIBRATION = 0.35
 _EXPONENT = math.log(0.5) / math.log(CALIBRATION)
 #: Smallest label similarity for two activities to be paired at all.
 MIN_LABEL = 0.2
+#: Share of its best label similarity a step must have with the group's
+#: counterpart to join the group.
+GROUP_RATIO = 0.8
 #: Smallest share of a counterpart's words a step must add to join a group.
-MIN_GAIN = 0.2
+MIN_GAIN = 0.3
 #: Share of the threshold a pair between two matched pairs must reach.
 GAP_FACTOR = 0.6
 #: Smallest label similarity of such a pair.
@@ -240,8 +249,9 @@ def _grow(
     with rows for ``mine``. An unmatched activity ``u`` joins the group of an
     adjacent step when the group's counterpart ``y`` is a single node, ``u``
     covers words of ``y`` that the group does not (a gain of at least
-    :data:`MIN_GAIN` in covered token weight), and ``y`` is the label most
-    like ``u`` among the other flow's activities.
+    :data:`MIN_GAIN` in covered token weight), and ``u``'s label similarity
+    with ``y`` is at least :data:`GROUP_RATIO` times its best with any
+    activity of the other flow.
     """
     acts = np.array([k == "activity" for k in theirs.kinds], dtype=bool)
     taken = {i for g in groups for i in g[0]}
@@ -257,7 +267,7 @@ def _grow(
                 if len(other) != 1 or not set(own) & set(mine.act_neighbours[u]):
                     continue
                 y = other[0]
-                if label[u, y] < max(best_label, 0.15):
+                if label[u, y] < max(GROUP_RATIO * best_label, 0.15):
                     continue
                 before = _merged([mine.labels[i] for i in own])
                 after = _merged([mine.labels[i] for i in sorted([*own, u])])

@@ -13,8 +13,13 @@ follows the classic pipeline of process model matchers [1]_ [2]_ [3]_:
    with its best counterpart, so a flow matched with itself keeps 1.0);
 3. **global assignment**: a maximum-weight one-to-one assignment over the
    pairs above the threshold (Hungarian method, scipy's
-   ``linear_sum_assignment``), rather than greedy picking;
-4. **one-to-many groups**: an unmatched step joins the group of an
+   ``linear_sum_assignment``), rather than greedy picking; each pair earns
+   its margin over the threshold, so two weak pairs do not outweigh one
+   strong pair;
+4. **gap filling**: a leftover step of each flow that sits between the same
+   matched steps is paired at a lower bar (the surrounding pairs vouch for
+   it), as in the anchor-based matchers of the contests [3]_;
+5. **one-to-many groups**: an unmatched step joins the group of an
    *adjacent* step when its words are covered by that step's counterpart
    and add to it (受付・資格確認 ↔ 受付 + 資格確認), as the contest gold
    standards allow [3]_.
@@ -228,7 +233,9 @@ def match(
     a, b : Flow
         The flows, e.g. a standard flow and a town's flow.
     threshold : float
-        Smallest combined similarity of a pair (0-1).
+        Smallest confidence of a pair (0-1). Confidence is the combined
+        similarity on a calibrated scale on which 0.5 gave the best F1 on
+        the development gold.
     glossary : Glossary, optional
         Synonym clusters and lane names; the bundled
         :func:`~harpflow.glossary.default_glossary` by default.

@@ -210,6 +210,27 @@ def test_no_group_with_a_step_that_is_not_adjacent() -> None:
     assert all(len(c.a) == 1 for c in m.pairs)
 
 
+def test_a_step_between_matched_steps_is_paired_at_a_lower_bar() -> None:
+    std = chain(
+        "s",
+        [
+            "申請書の受付",
+            "審査判定結果を入力",
+            "要介護状態区分を認定",
+            "結果通知書を送付",
+        ],
+    )
+    town = chain(
+        "t", ["申請の受付", "判定結果の入力", "認定の決裁", "結果通知書の発送"]
+    )
+    m = match(std, town, threshold=0.7, structure=0.0)
+    gap = m.pair_of_a("s2")
+    assert gap is not None and gap.b == ("t2",) and gap.score < 0.7
+    # without the surrounding pairs the same two labels stay apart
+    alone = match(chain("x", ["要介護状態区分を認定"]), chain("y", ["認定の決裁"]))
+    assert alone.pair_of_a("x0") is None
+
+
 def test_events_and_gateways_pair_only_with_their_kind() -> None:
     a = chain("a", ["受付", "審査"])
     b = chain("b", ["受付", "審査"])
