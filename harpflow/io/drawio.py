@@ -66,8 +66,11 @@ Limits:
   warning naming the shapes) and are ignored otherwise; images, lines and
   groups are ignored. Edges with a loose end, or to a cell that is not a
   node, are skipped with a warning; an edge to a missing cell is an error.
-- A boundary event is attached to the activity that is its ``parent``, or
-  else to the smallest activity whose outline it sits on.
+- A boundary event is attached to the smallest activity whose outline it
+  sits on (its centre within half its size of the activity), or else to
+  the activity that is its ``parent``.
+- What a written file does not keep is listed in
+  :mod:`harpflow.io.drawio_write`.
 - Lanes drawn as plain rectangles (not swimlanes) are not lanes. In the
   table-shaped pools of diagrams.net (``shape=table`` holding swimlane
   rows) the rows are read as lanes and the table is not read as a pool.
