@@ -413,9 +413,15 @@ class _Builder:
                     rep[b] = host
         succ: dict[str, list[str]] = {n: [] for n in members}
         pred: dict[str, list[str]] = {n: [] for n in members}
-        for u, v, d in self.graph.edges(data=True):
-            if d.get("kind", "sequence") != "sequence":
-                continue
+        # Sequence flows first; message flows also order the columns, so
+        # that a pool that only answers messages is drawn where it is asked.
+        pairs = [
+            (u, v, d.get("kind", "sequence") == "sequence")
+            for u, v, d in self.graph.edges(data=True)
+        ]
+        pairs += [(m.source, m.target, False) for m in self.flow.pool_messages]
+        pairs.sort(key=lambda p: not p[2])
+        for u, v, _ in pairs:
             ru, rv = rep.get(u), rep.get(v)
             if ru is None or rv is None or ru == rv or rv in succ[ru]:
                 continue
