@@ -8,12 +8,13 @@ already has coordinates for its nodes, filling in only what is missing.
 
 The method follows the layered drawing of Sugiyama, Tagawa and Toda [1]_:
 
-1. Break cycles: a depth-first search from the start events (then from any
-   node not yet reached, in insertion order) marks back edges, which are
-   left out of the layering.
-2. Layer: longest-path layering of the remaining acyclic sequence graph;
-   a node's column is one more than the largest column of its
-   predecessors.
+1. Break cycles: a depth-first search from the nodes without incoming
+   flows (then from any node not yet reached, in insertion order) marks
+   back edges, which are left out of the layering. The graph holds the
+   sequence flows and, after them, the message flows, so that a pool that
+   only answers messages is drawn beside the step that asks.
+2. Layer: longest-path layering of the remaining acyclic graph; a node's
+   column is one more than the largest column of its predecessors.
 3. Order: nodes within a column are ordered by the barycenter heuristic of
    [1]_ (see also [2]_), sweeping down and up a few times; the order never
    moves a node out of its lane.
