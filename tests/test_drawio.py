@@ -609,3 +609,11 @@ def test_what_diagrams_net_does_not_keep() -> None:
         ("startEvent", "", None),
         ("task", "受付", "窓口"),
     ]
+
+
+def test_duplicate_ids_and_unknown_parents_are_errors() -> None:
+    with pytest.raises(ParseError, match="two cells with this id") as info:
+        read_drawio(page(vertex("a", "受付", "rounded=1;") + vertex("a", "審査", "")))
+    assert info.value.element == "mxCell id='a'"
+    with pytest.raises(ParseError, match="parent 'zz' is not a cell"):
+        read_drawio(page('<mxCell id="a" style="" vertex="1" parent="zz"/>'))
