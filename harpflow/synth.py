@@ -64,6 +64,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from harpflow.diff import lanes_differ
 from harpflow.errors import ModelError
 from harpflow.glossary import Glossary, default_glossary
 from harpflow.model import ACTIVITY_TYPES, Flow, Node
@@ -179,6 +180,23 @@ class _Work:
                 if u != v and not flow.graph.has_edge(u, v):
                     flow.add_edge(u, v, label=data.get("label", ""))
 
+    def move_after(self, node: Node, anchor: str) -> None:
+        """Take a node out of its place and put it right after ``anchor``,
+        keeping its hand-offs (message flows)."""
+        flow = self.flow
+        messages = [
+            (e.source, e.target, dict(e.attrs))
+            for e in flow.message_edges()
+            if node.id in (e.source, e.target)
+        ]
+        self.remove(node.id)
+        flow.add_node(node.id, **_attrs(node))
+        self.insert_after(anchor, node.id)
+        for u, v, data in messages:
+            data.pop("id", None)
+            data.pop("kind", None)
+            flow.add_edge(u, v, kind="message", **data)
+
     def insert_after(self, anchor: str, new: str) -> None:
         """Put an existing unconnected node between ``anchor`` and its
         successors."""
@@ -256,9 +274,7 @@ def _v03(w: _Work, gloss: Glossary) -> bool:
                 break
             chain.append(current)
             if any(word in _text(nxt) for word in _OUTPUT_WORDS):
-                w.remove(node.id)
-                w.flow.add_node(node.id, **_attrs(node))
-                w.insert_after(current, node.id)
+                w.move_after(node, current)
                 w.record("reordered", "V03", [node.id], [node.id], "V03")
                 w.touched.update(chain)
                 return True
@@ -277,7 +293,11 @@ def _v04(w: _Work, gloss: Glossary) -> bool:
         if not _is_approval(n, gloss) or not _linear(w.flow, n):
             return False
         prev = w.flow.nodes[w.flow.predecessors(n.id)[0]]
-        return bool(prev.lane) and gloss.lane(prev.lane or "") in ("担当", "窓口")
+        return (
+            bool(prev.lane)
+            and gloss.lane(prev.lane or "") in ("担当", "窓口")
+            and lanes_differ(n.lane, prev.lane, gloss)
+        )
 
     node = w.pick(w.steps(fits))
     if node is None:
@@ -435,9 +455,7 @@ def _v14(w: _Work, gloss: Glossary) -> bool:
     if a is None:
         return False
     b = w.flow.successors(a.id)[0]
-    w.remove(a.id)
-    w.flow.add_node(a.id, **_attrs(a))
-    w.insert_after(b, a.id)
+    w.move_after(a, b)
     w.record("reordered", "V14", [a.id, b], [a.id, b], "V14")
     return True
 
