@@ -11,8 +11,8 @@ perform it. It then builds one flow:
    blocks rebuilt around them (a left-out step's flows are joined, a
    gateway left with one way in and one way out is removed, hand-offs few
    towns make are dropped with the outside body's part they start);
-2. runs of consecutive steps in the towns' consensus order (pairwise
-   majority);
+2. each step in the lane most towns give it, and runs of consecutive
+   steps in the towns' consensus order (pairwise majority);
 3. town practices: parts of the towns' flows that the base lacks (extra
    steps, waits, rework loops with their decisions) are clustered across
    towns by where they attach and by label similarity, and a cluster that
@@ -110,6 +110,7 @@ from harpflow.unify_build import (
     fragments_of,
     insert_practice,
     is_step,
+    lane_consensus,
     order_chains,
     rebuild,
     remove_bypassing,
@@ -246,6 +247,8 @@ class Recommendation:
         The check of the result (outside bodies' parts as own instances).
     swaps : list of tuple
         Pairs of base steps put in the towns' order.
+    lane_changes : list of tuple
+        (step, base lane, new lane) for steps most towns do in another lane.
     """
 
     def __init__(
@@ -262,6 +265,7 @@ class Recommendation:
         required: frozenset[str],
         soundness: Soundness,
         swaps: list[tuple[str, str]],
+        lanes: list[tuple[str, str, str]],
         glossary: Glossary,
     ) -> None:
         self.flow = flow
@@ -276,6 +280,7 @@ class Recommendation:
         self.required = required
         self.soundness = soundness
         self.swaps = swaps
+        self.lane_changes = lanes
         self._glossary = glossary
         self._fit: dict[str, FitGap] = {}
 
@@ -692,8 +697,11 @@ def _build(
             )
         )
 
-    # 2. Consensus order of consecutive steps.
+    # 2. Consensus lanes and order of consecutive steps.
     movable = {b for b in result.graph if is_step(result, b)}
+    lanes = lane_consensus(
+        result, views, sorted(movable, key=base_index.get), min_support, gloss
+    )
     snapshot = result.copy()
     swaps = order_chains(result, views, movable, min_support)
     if swaps and not sound_check(result).sound:
@@ -761,6 +769,7 @@ def _build(
         required=req,
         soundness=check,
         swaps=swaps,
+        lanes=lanes,
         glossary=gloss,
     )
 

@@ -399,6 +399,52 @@ def _relink(flow: Flow, chain: list[str], order: list[str]) -> None:
         flow.add_edge(order[-1], s, **last_out[s])
 
 
+def lane_consensus(
+    flow: Flow,
+    towns: Sequence[TownView],
+    steps: Iterable[str],
+    min_support: float,
+    glossary: Glossary,
+) -> list[tuple[str, str, str]]:
+    """Give a step the lane that most towns use instead of the base's.
+
+    A step moves when the towns doing it in one other lane (compared
+    through the glossary's lane synonyms) are at least ``min_support`` of
+    all towns and outnumber those keeping the base's lane. Only steps of
+    the flow's own process (no pool, or the pool of its first start) move.
+    Returns (step, old lane, new lane).
+    """
+    n = max(1, len(towns))
+    starts = [x for x in flow.graph if flow.graph.nodes[x]["type"] == "startEvent"]
+    home = flow.graph.nodes[starts[0]].get("pool_id") if starts else None
+    moved: list[tuple[str, str, str]] = []
+    for b in steps:
+        d = flow.graph.nodes[b]
+        if d.get("pool_id") != home or not d.get("lane"):
+            continue
+        mine = glossary.lane(d["lane"])
+        votes: dict[str, list[str]] = {}
+        same = 0
+        for t in towns:
+            ids = t.counterparts.get(b, ())
+            if not ids:
+                continue
+            name = t.flow.graph.nodes[ids[0]].get("lane") or ""
+            canon = glossary.lane(name) if name else ""
+            if not canon or canon == mine:
+                same += 1
+            else:
+                votes.setdefault(canon, []).append(name)
+        if not votes:
+            continue
+        canon, names = max(votes.items(), key=lambda kv: (len(kv[1]), kv[0]))
+        if len(names) / n >= min_support and len(names) > same:
+            new = max(sorted(set(names)), key=names.count)
+            moved.append((b, d["lane"], new))
+            flow.update_node(b, lane=new)
+    return moved
+
+
 # -- town practices -----------------------------------------------------------
 
 
@@ -419,6 +465,7 @@ class Fragment:
     inner: tuple[tuple[str, str], ...]
     cut: tuple[tuple[str, str], ...]
     labels: tuple[str, ...]
+    kinds: tuple[tuple[str, str], ...] = ()
 
     @property
     def signature(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -518,8 +565,10 @@ def fragments_of(
                 if a in g and b in g
             )
         )
-        labels = tuple(flow.graph.nodes[n]["label"] for n in nodes if is_step(flow, n))
-        out.append(Fragment(index, nodes, entries, exits, inner, cut, labels))
+        steps = [flow.graph.nodes[n] for n in nodes if is_step(flow, n)]
+        labels = tuple(d["label"] for d in steps)
+        kinds = tuple((d["type"], str(d.get("trigger") or "")) for d in steps)
+        out.append(Fragment(index, nodes, entries, exits, inner, cut, labels, kinds))
     return out
 
 
@@ -542,6 +591,10 @@ def _fragment_similarity(
 ) -> float:
     if not a.labels or not b.labels:
         return 0.0
+    if a.kinds == b.kinds and all(k[0] in EVENT_TYPES for k in a.kinds):
+        # Waits of one kind (a timer before an entry) at one place are one
+        # practice, however the towns word them.
+        return 1.0
     ab = sum(max(sim(x, y) for y in b.labels) for x in a.labels)
     ba = sum(max(sim(y, x) for x in a.labels) for y in b.labels)
     return (ab + ba) / (len(a.labels) + len(b.labels))
@@ -554,7 +607,8 @@ def cluster_fragments(
 
     Two fragments are equivalent when they attach at the same places of the
     result and their step labels agree (mean best label similarity at least
-    ``threshold``). Fragments are taken in town order and join the first
+    ``threshold``), or when both are waits of one kind (the same event
+    types and triggers). Fragments are taken in town order and join the first
     cluster that fits and holds nothing of their town yet (a leader
     clustering, deterministic for a given order).
     """
