@@ -700,7 +700,7 @@ def _build(
     # 2. Consensus lanes and order of consecutive steps.
     movable = {b for b in result.graph if is_step(result, b)}
     lanes = lane_consensus(
-        result, views, sorted(movable, key=base_index.get), min_support, gloss
+        result, views, sorted(movable, key=base_index.__getitem__), min_support, gloss
     )
     snapshot = result.copy()
     swaps = order_chains(result, views, movable, min_support)
