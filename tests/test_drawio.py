@@ -617,3 +617,16 @@ def test_duplicate_ids_and_unknown_parents_are_errors() -> None:
     assert info.value.element == "mxCell id='a'"
     with pytest.raises(ParseError, match="parent 'zz' is not a cell"):
         read_drawio(page('<mxCell id="a" style="" vertex="1" parent="zz"/>'))
+
+
+def test_deep_nesting_stops_at_a_limit() -> None:
+    from harpflow.io.drawio_cells import MAX_DEPTH
+
+    parents = ["1"] + [f"c{i}" for i in range(MAX_DEPTH + 5)]
+    cells = "".join(
+        f'<mxCell id="c{i}" style="group;" vertex="1" parent="{parents[i]}">'
+        '<mxGeometry width="10" height="10" as="geometry"/></mxCell>'
+        for i in range(MAX_DEPTH + 5)
+    )
+    with pytest.raises(LimitError, match="nested more than 200 levels"):
+        read_drawio(page(cells))

@@ -495,3 +495,12 @@ def test_cli_converts_between_diagrams_net_and_mermaid(tmp_path) -> None:  # typ
     result = runner.invoke(main, ["convert", str(mmd), str(drawio)])
     assert result.exit_code == 0, result.output
     assert summary(read(drawio)) == renamed
+
+
+def test_deep_subgraph_nesting_stops_at_a_limit() -> None:
+    from harpflow.errors import LimitError
+
+    text = "flowchart LR\n" + "".join(f"subgraph s{i}\n" for i in range(300))
+    with pytest.raises(LimitError, match="nested more than 200 levels") as info:
+        read_mermaid(text)
+    assert info.value.line == 202

@@ -15,7 +15,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from harpflow.errors import HarpflowWarning, ParseError
+from harpflow.errors import HarpflowWarning, LimitError, ParseError
 from harpflow.io.drawio_shapes import Style, html_to_text, parse_style
 from harpflow.io.xml import local_name
 from harpflow.model import MEDIA, NODE_TYPES, SourceRef
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from lxml import etree
 
 __all__ = [
+    "MAX_DEPTH",
     "Cell",
     "Page",
     "area",
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 Rect = tuple[float, float, float, float]
+#: Deepest nesting of cells (containers in containers) that is read.
+MAX_DEPTH = 200
 
 _LIST_SPLIT = re.compile(r"[,、，;；\n]+")
 _MEDIUM_NAMES = {
@@ -282,6 +285,13 @@ class Page:
             if not (parent.vertex or parent.edge):
                 break
             chain.append(parent)
+            if len(chain) > MAX_DEPTH:
+                raise LimitError(
+                    f"cells are nested more than {MAX_DEPTH} levels deep",
+                    source=self.where,
+                    line=line_of(cell.element),
+                    element=f"{local_name(cell.element.tag)} id={cell.id!r}",
+                )
             current = parent
         return chain
 

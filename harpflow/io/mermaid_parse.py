@@ -22,9 +22,17 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from harpflow.errors import ParseError
+from harpflow.errors import LimitError, ParseError
 
-__all__ = ["Chart", "Link", "MNode", "Subgraph", "label_text", "parse_chart"]
+__all__ = [
+    "MAX_DEPTH",
+    "Chart",
+    "Link",
+    "MNode",
+    "Subgraph",
+    "label_text",
+    "parse_chart",
+]
 
 
 @dataclass
@@ -99,6 +107,8 @@ _SHAPES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("{", ("}",), ("diamond",)),
     (">", ("]",), ("odd",)),
 )
+#: Deepest nesting of subgraphs that is read.
+MAX_DEPTH = 200
 _ID = re.compile(r"\w(?:\w|[.\-](?=\w))*")
 _CLASS = re.compile(r":::([\w-]+)")
 _LINKS = (
@@ -441,6 +451,13 @@ def _subgraph(
     if sg_id in chart.subgraphs:
         raise ParseError(
             f"two subgraphs with id {sg_id!r}",
+            source=where,
+            line=line,
+            element=f"subgraph {sg_id}",
+        )
+    if len(stack) >= MAX_DEPTH:
+        raise LimitError(
+            f"subgraphs are nested more than {MAX_DEPTH} levels deep",
             source=where,
             line=line,
             element=f"subgraph {sg_id}",
