@@ -61,7 +61,8 @@ Limits:
 - A compressed page is inflated in chunks and refused with a
   :class:`~harpflow.errors.LimitError` when it would exceed
   ``max_inflated`` bytes (default 20 MB), so a decompression bomb costs no
-  more memory than the limit.
+  more memory than the limit. Cells nested more than 200 levels deep
+  (containers in containers) are refused the same way.
 - Shapes of no known kind become tasks when an edge touches them (with a
   warning naming the shapes) and are ignored otherwise; images, lines and
   groups are ignored. Edges with a loose end, or to a cell that is not a

@@ -68,6 +68,11 @@ What Mermaid loses, in both directions (each is checked by a test):
 Message flows, pools, data objects, text annotations, event triggers,
 boundary attachments and task types are kept through the classes and link
 styles above.
+
+Subgraphs nested more than 200 levels deep are refused with a
+:class:`~harpflow.errors.LimitError` naming the line. In a Markdown file
+without ``block=``, the first block that holds a flowchart is read (a
+``sequenceDiagram`` before it is passed over).
 """
 
 from __future__ import annotations
