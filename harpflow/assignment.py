@@ -56,7 +56,7 @@ MIN_LABEL = 0.2
 #: counterpart to join the group.
 GROUP_RATIO = 0.8
 #: Smallest share of a counterpart's words a step must add to join a group.
-MIN_GAIN = 0.3
+MIN_GAIN = 0.2
 #: Share of the threshold a pair between two matched pairs must reach.
 GAP_FACTOR = 0.6
 #: Smallest label similarity of such a pair.
@@ -393,7 +393,9 @@ def solve(
         ([i], [j], s) for i, j, s in pairs
     ]
     if one_to_many:
-        weights = idf_weights([*side_a.labels, *side_b.labels])
+        # the gain of a group is a share of the counterpart's words, each
+        # word counting the same
+        weights = dict.fromkeys(idf_weights([*side_a.labels, *side_b.labels]), 1.0)
         _grow(groups, side_a, side_b, scores.label, glossary, weights)
         flipped = [(gb, ga, s) for ga, gb, s in groups]
         _grow(flipped, side_b, side_a, scores.label.T, glossary, weights)
