@@ -30,7 +30,7 @@ Examples
 >>> _ = flow.add_node("t", type="userTask", label="異動入力", lane="窓口")
 >>> _ = flow.add_edge("s", "t")
 >>> svg = draw(flow).decode("utf-8")
->>> svg.count('class="cluster hf-lane"'), "異動入力" in svg
+>>> svg.count('class="cluster hf_lane"'), "異動入力" in svg
 (2, True)
 
 Notes
@@ -215,8 +215,8 @@ def wrap(text: str, width: int = 18) -> list[str]:
     --------
     >>> wrap("住民票に記載し異動履歴を作成する", 12)
     ['住民票に記載', 'し異動履歴を', '作成する']
-    >>> wrap("受付（本人確認）", 8)
-    ['受付', '（本人確', '認）']
+    >>> wrap("本人確認（届出人・代理人）を行う", 10)
+    ['本人確認', '（届出人・', '代理人）を', '行う']
     >>> wrap("Check the application form", 12)
     ['Check the', 'application', 'form']
     """
@@ -288,7 +288,7 @@ def sketch(flow: Flow, *, title: str | None = None) -> Sketch:
             lane=node.lane,
             medium=node.medium,
             forms=node.forms,
-            classes=("hf-node", f"hf-{node.type}"),
+            classes=("hf_node", f"hf_{node.type}"),
         )
     links = [
         Link(
@@ -296,7 +296,7 @@ def sketch(flow: Flow, *, title: str | None = None) -> Sketch:
             e.target,
             kind=e.kind,
             label=e.label,
-            classes=(f"hf-{e.kind}",),
+            classes=(f"hf_{e.kind}",),
         )
         for e in flow.edges
     ]
@@ -369,7 +369,7 @@ def _shape_attrs(shape: Shape, style: str) -> dict[str, str]:
         "fontcolor": shape.font_colour or _INK,
         "class": " ".join(shape.classes),
     }
-    if shape.type in EVENT_TYPES | GATEWAY_TYPES and style == "bpmn":
+    if shape.type in GATEWAY_TYPES or (shape.type in EVENT_TYPES and style == "bpmn"):
         attrs["fontcolor"] = _INK
     if shape.type in EVENT_TYPES:
         end = shape.type == "endEvent"
@@ -445,7 +445,9 @@ def to_dot(sk: Sketch, *, style: str = "bpmn") -> graphviz.Digraph:
     try:
         import graphviz
     except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise MissingDependencyError("drawing flows needs the graphviz package") from exc
+        raise MissingDependencyError(
+            "drawing flows needs the graphviz package"
+        ) from exc
 
     bpmn = style == "bpmn"
     dot = graphviz.Digraph("harpflow")
@@ -493,7 +495,7 @@ def to_dot(sk: Sketch, *, style: str = "bpmn") -> graphviz.Digraph:
                 color="#d62728" if ghost else "#999999",
                 fontsize="12",
                 id=f"lane{li}",
-                **{"class": "hf-lane hf-lane-ghost" if ghost else "hf-lane"},
+                **{"class": "hf_lane hf_lane_ghost" if ghost else "hf_lane"},
             )
             head, tail = f"head{li}", f"tail{li}"
             for anchor in (head, tail):
@@ -561,7 +563,7 @@ def _add_forms(
                     color="#8a6d3b",
                     fontsize="9",
                     margin="0.06,0.03",
-                    **{"class": "hf-form"},
+                    **{"class": "hf_form"},
                 )
                 sub.edge(
                     names[sid],
@@ -569,7 +571,7 @@ def _add_forms(
                     style="dotted",
                     arrowhead="none",
                     color="#8a6d3b",
-                    **{"class": "hf-form-link"},
+                    **{"class": "hf_form_link"},
                 )
 
 
@@ -629,7 +631,9 @@ def pipe(dot: graphviz.Digraph, format: str = "svg") -> bytes:
             "drawing flows needs the graphviz program dot (OS package graphviz)"
         ) from exc
     text = data.decode("utf-8")
-    text = re.sub(r"<\?xml[^>]*>\s*|<!DOCTYPE[^>]*>\s*|<!--.*?-->\s*", "", text, flags=re.S)
+    text = re.sub(
+        r"<\?xml[^>]*>\s*|<!DOCTYPE[^>]*>\s*|<!--.*?-->\s*", "", text, flags=re.S
+    )
     return text.encode("utf-8")
 
 

@@ -114,7 +114,7 @@ _GHOST = "ghost:"
 
 
 def _css(kind: str) -> str:
-    return "hf-" + kind.replace("_", "-")
+    return "hf_" + kind
 
 
 def _tag(change: Change) -> str:
@@ -173,7 +173,7 @@ def diff_sketch(fd: FlowDiff, *, title: str | None = None) -> Sketch:
             label=node.label,
             lane=node.lane,
             medium=node.medium,
-            classes=("hf-node", "hf-ghost"),
+            classes=("hf_node", "hf_ghost"),
             dashed=True,
         )
         _mark(shape, changes)
@@ -239,7 +239,7 @@ def _ghost_links(sk: Sketch, std: Flow, fd: FlowDiff, ghosts: set[str]) -> None:
     order = {sid: i for i, sid in enumerate(sk.shapes)}
     for a, b in sorted(seen, key=lambda e: (order[e[0]], order[e[1]])):
         sk.links.append(
-            Link(a, b, colour=colour, dashed=True, classes=("hf-ghost-link",))
+            Link(a, b, colour=colour, dashed=True, classes=("hf_ghost_link",))
         )
 
 
@@ -299,13 +299,13 @@ def support_sketch(
         if share >= 0.6:
             shape.font_colour = "white"
         shape.tags = (f"{tag} {share:.0%}",)
-        shape.classes = (*shape.classes, "hf-support")
+        shape.classes = (*shape.classes, "hf_support")
     for link in sk.links:
-        share = (edge_support or {}).get((link.source, link.target))
-        if share is not None:
-            link.colour = support_colour(max(share, 0.4))
-            link.width = 0.8 + 3.0 * share
-            link.classes = (*link.classes, "hf-support")
+        edge_share = (edge_support or {}).get((link.source, link.target))
+        if edge_share is not None:
+            link.colour = support_colour(max(edge_share, 0.4))
+            link.width = 0.8 + 3.0 * edge_share
+            link.classes = (*link.classes, "hf_support")
     bounds = [b for b, _ in SUPPORT_SCALE] + [1.0]
     sk.legend = [
         LegendRow(_SUPPORT_BORDER, fill, f"{lo:.0%}–{hi:.0%}")
@@ -334,7 +334,7 @@ def draw_diff(fd: FlowDiff, *, style: str = "bpmn", format: str = "svg") -> byte
     ...   - {番号: c, 担当: 課長, 作業: 決裁}
     ... ''', format="yaml")
     >>> svg = draw_diff(diff(std, town)).decode("utf-8")
-    >>> "hf-missing" in svg and "欠落 (missing)" in svg
+    >>> "hf_missing" in svg and "欠落 (missing)" in svg
     True
     """
     return pipe(_to_dot(diff_sketch(fd), style=style), format)
