@@ -333,6 +333,16 @@ class FlowDiff:
         counts = ", ".join(f"{k} {v}" for k, v in self.counts().items()) or "none"
         return f"<FlowDiff {self.standard.name!r} -> {self.town.name!r}: {counts}>"
 
+    def _repr_html_(self) -> str:
+        from harpflow.render.notebook import diff_html
+
+        return diff_html(self)
+
+    def _repr_svg_(self) -> str:
+        from harpflow.render.notebook import diff_svg
+
+        return diff_svg(self)
+
 
 def _label(flow: Flow, node_id: str) -> str:
     return flow.nodes[node_id].label.replace("\n", " ") if node_id in flow else node_id

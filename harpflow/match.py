@@ -215,6 +215,16 @@ class Matching:
             f"{len(self.pairs)} pairs>"
         )
 
+    def _repr_html_(self) -> str:
+        from harpflow.render.notebook import matching_html
+
+        return matching_html(self)
+
+    def _repr_svg_(self) -> str:
+        from harpflow.render.notebook import matching_svg
+
+        return matching_svg(self)
+
 
 def match(
     a: Flow,

@@ -1029,3 +1029,13 @@ class Flow:
             f"<Flow{name}: {stats['nodes']} nodes, "
             f"{stats['sequence_flows']} sequence flows, {stats['lanes']} lanes>"
         )
+
+    def _repr_html_(self) -> str:
+        from harpflow.render.notebook import flow_html
+
+        return flow_html(self)
+
+    def _repr_svg_(self) -> str:
+        from harpflow.render.notebook import flow_svg
+
+        return flow_svg(self)

@@ -497,6 +497,16 @@ class Divergence:
         parts = ", ".join(f"{k} {v:.3f}" for k, v in self.components.items())
         return f"<Divergence {self.total:.3f} ({parts})>"
 
+    def _repr_html_(self) -> str:
+        from harpflow.render.notebook import divergence_html
+
+        return divergence_html(self)
+
+    def _repr_svg_(self) -> str:
+        from harpflow.render.notebook import divergence_svg
+
+        return divergence_svg(self)
+
 
 def score(
     standard: Flow,
