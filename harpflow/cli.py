@@ -283,6 +283,48 @@ def synth(
         click.echo(f"wrote {len(made)} variants and truth.json to {output}")
 
 
+@main.command()
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--against",
+    "standard",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Draw FILE as a town flow against this standard flow.",
+)
+@click.option(
+    "--style",
+    type=click.Choice(["bpmn", "wfa"]),
+    default="bpmn",
+    show_default=True,
+    help="bpmn: lanes as rows; wfa: 業務流れ図, lanes as columns.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="OUT.svg or OUT.png.",
+)
+def render(file: Path, standard: Path | None, style: str, output: Path) -> None:
+    """Draw FILE with its lanes as swimlanes (SVG or PNG by the suffix)."""
+    from harpflow.io import read
+    from harpflow.io.source import emit
+    from harpflow.render import draw, draw_diff
+
+    fmt = output.suffix.lower().lstrip(".")
+    if fmt not in ("svg", "png"):
+        _fail(f"{output}: the picture's name must end in .svg or .png")
+    flow = read(file)
+    if standard is None:
+        data = draw(flow, style=style, format=fmt)
+    else:
+        from harpflow.diff import diff
+
+        data = draw_diff(diff(read(standard), flow), style=style, format=fmt)
+    emit(data, output)
+
+
 def _town_names(paths: tuple[Path, ...]) -> list[str]:
     """File stems, or the first folder that tells the files apart when the
     stems repeat (``towns/B/01-jumin/tennyu.drawio`` -> ``B``)."""
