@@ -174,7 +174,12 @@ def mean_distances(distances: pd.DataFrame) -> pd.DataFrame:
     mean = distances.groupby(["town_a", "town_b"])["distance"].mean()
     index = {t: i for i, t in enumerate(towns)}
     matrix = np.full((len(towns), len(towns)), np.nan)
-    for (a, b), v in mean.items():
+    for a, b, v in zip(
+        mean.index.get_level_values(0),
+        mean.index.get_level_values(1),
+        mean,
+        strict=True,
+    ):
         matrix[index[a], index[b]] = matrix[index[b], index[a]] = round(float(v), 6)
     fill = float(np.nanmax(matrix)) if np.isfinite(matrix).any() else 1.0
     matrix = np.where(np.isnan(matrix), fill, matrix)
