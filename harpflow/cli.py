@@ -397,5 +397,74 @@ def unify_cmd(
         )
 
 
+@main.command("survey")
+@click.argument("tree", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), required=True, help="Folder."
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1),
+    default=None,
+    help="Local worker processes [default: the CPU count].",
+)
+@click.option(
+    "--scheduler", default=None, help="Address of a Dask scheduler to run on."
+)
+@click.option(
+    "--min-support",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=0.5,
+    show_default=True,
+    help="Share of towns a step needs to enter a recommended flow.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar [default: on a terminal].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def survey_cmd(
+    tree: Path,
+    output: Path,
+    jobs: int | None,
+    scheduler: str | None,
+    min_support: float,
+    progress: bool | None,
+    as_json: bool,
+) -> None:
+    """Survey a processes TREE and write the report to OUTPUT.
+
+    Inputs that cannot be read are listed in the report; they do not stop
+    the survey.
+    """
+    from harpflow.survey import Survey
+
+    survey = Survey.load(tree)
+    if scheduler is not None:
+        try:
+            from distributed import Client
+        except ImportError:
+            _fail("--scheduler needs Dask: pip install 'harpflow[dask]'")
+        with Client(scheduler) as client:
+            result = survey.run(
+                client=client, min_support=min_support, progress=progress
+            )
+    else:
+        result = survey.run(jobs=jobs, min_support=min_support, progress=progress)
+    result.report(output)
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    s = result.summary()
+    click.echo(
+        f"{s['towns']} towns, {s['procedures']} procedures, {s['flows']} flows, "
+        f"{s['changes']} changes, {s['errors']} inputs not read; "
+        f"report in {output}"
+    )
+    for row in result.errors.itertuples(index=False):
+        click.echo(f"not read: {row.file}: {row.message}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
