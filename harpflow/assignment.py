@@ -18,7 +18,7 @@ them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -271,8 +271,10 @@ def _grow(
                     continue
                 before = _merged([mine.labels[i] for i in own])
                 after = _merged([mine.labels[i] for i in sorted([*own, u])])
+                # the step's own words decide, not its parenthesised remarks
+                core = replace(theirs.labels[y], aside=())
                 _, cov = coverage_matrix(
-                    [before, after], [theirs.labels[y]], glossary, weights=weights
+                    [before, after], [core], glossary, weights=weights
                 )
                 gain = float(cov[1, 0] - cov[0, 0])
                 if gain >= MIN_GAIN and (best is None or gain > best[0]):
