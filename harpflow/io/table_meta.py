@@ -71,7 +71,10 @@ def load_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
     LimitError
         On nesting too deep to parse.
     """
-    loader = _StrictLoader(text)
+    try:
+        loader = _StrictLoader(text)
+    except yaml.YAMLError as exc:  # characters YAML does not allow
+        raise ParseError(f"YAML: {exc}", source=source) from None
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

@@ -157,6 +157,12 @@ def parse_xlsx(
         ws = wb[chosen]
         ws.reset_dimensions()
         rows = _read_rows(ws.iter_rows(values_only=True), source, chosen)
+    except ParseError:
+        raise
+    except Exception as exc:  # openpyxl parses each sheet lazily, as rows are read
+        raise ParseError(
+            f"damaged XLSX sheet: {type(exc).__name__}: {exc}", source=source
+        ) from None
     finally:
         wb.close()
     return meta, rows

@@ -74,10 +74,12 @@ import io
 import re
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from harpflow.errors import (
+    HarpflowError,
     LimitError,
     MissingDependencyError,
     ParseError,
@@ -253,7 +255,14 @@ def check_package(data: bytes, name: str, max_bytes: int) -> None:
             if info.filename.endswith((".xml", ".rels")):
                 try:
                     part = archive.read(info)
-                except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+                except (
+                    zipfile.BadZipFile,
+                    OSError,
+                    RuntimeError,
+                    ValueError,
+                    EOFError,
+                    zlib.error,
+                ) as exc:
                     raise ParseError(
                         f"damaged member: {exc}", source=name, element=info.filename
                     ) from None
@@ -318,12 +327,22 @@ def read_vsdx(
     """
     check_package(inp.data, inp.name, max_bytes)
     drawing = _open(inp.data, inp.name)
-    pages = [p for p in drawing.pages if not _is_background(p)]
-    chosen, reader = _choose_page(pages, page, inp.name)
-    flow = Flow(chosen.name, source=inp.name)
-    flow.meta["format"] = "vsdx"
-    flow.meta["page"] = chosen.name
-    reader.fill(flow)
+    try:
+        pages = [p for p in drawing.pages if not _is_background(p)]
+        chosen, reader = _choose_page(pages, page, inp.name)
+        flow = Flow(chosen.name, source=inp.name)
+        flow.meta["format"] = "vsdx"
+        flow.meta["page"] = chosen.name
+        reader.fill(flow)
+    except HarpflowError:
+        raise
+    # vsdx reads pages and masters lazily and reports a part it cannot
+    # follow with whatever error its code meets.
+    except Exception as exc:
+        raise ParseError(
+            f"not a readable Visio drawing ({type(exc).__name__}: {exc})",
+            source=inp.name,
+        ) from None
     return flow
 
 
