@@ -3,14 +3,13 @@ VENV    ?= .venv
 PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
-EXTRAS  := dev,visio
+EXTRAS  := dev,visio,dask
 OS_PKGS := graphviz fonts-noto-cjk
 
 .PHONY: demo test install system-deps lint format typecheck pytest clean
 
 demo: install
-	$(VENV)/bin/harpflow stats processes
-	$(VENV)/bin/harpflow convert processes reports/flows --to bpmn
+	$(VENV)/bin/harpflow survey processes -o reports/sample
 
 test: install lint typecheck pytest
 
