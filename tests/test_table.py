@@ -851,3 +851,62 @@ def test_random_step_tables_round_trip(flow: Flow) -> None:
     for fmt in ("yaml", "csv", "xlsx", "yaml"):
         chained = _reread(chained, fmt)
     assert _kept(chained) == want
+
+
+# -- the command line -----------------------------------------------------------
+
+
+def test_cli_stats_on_a_cp932_table() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from harpflow.cli import main
+
+    path = TABLE / "tennyu_ja_cp932.csv"
+    result = CliRunner().invoke(main, ["stats", "--json", str(path)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert list(data) == [
+        "format",
+        "nodes",
+        "by_type",
+        "sequence_flows",
+        "message_flows",
+        "lanes",
+        "pools",
+        "data_objects",
+    ]
+    assert data["format"] == "csv" and data["nodes"] == 14
+    assert data["by_type"]["exclusiveGateway"] == 2
+    assert (data["sequence_flows"], data["message_flows"]) == (13, 3)
+    assert (data["lanes"], data["pools"], data["data_objects"]) == (5, 1, 0)
+    yaml_result = CliRunner().invoke(
+        main, ["stats", "--json", str(TABLE / "tennyu.yaml")]
+    )
+    assert json.loads(yaml_result.output) == {**data, "format": "yaml"}
+
+
+@pytest.mark.parametrize("name", ["unknown_successor.csv", "binary_junk.csv"])
+def test_cli_stats_on_a_broken_table(name: str) -> None:
+    from click.testing import CliRunner
+
+    from harpflow.cli import main
+
+    path = BROKEN / name
+    result = CliRunner().invoke(main, ["stats", str(path)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"harpflow: error: {path}:")
+    assert "Traceback" not in result.output
+
+
+def test_cli_convert_table_to_table(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from harpflow.cli import main
+
+    out = tmp_path / "t.xlsx"
+    result = CliRunner().invoke(main, ["convert", str(TABLE / "tennyu.yaml"), str(out)])
+    assert result.exit_code == 0, result.output
+    assert signature(read(out)) == signature(read(TABLE / "tennyu.yaml"))
