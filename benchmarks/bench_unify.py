@@ -168,9 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         if "error" in r:
-            print(
-                f"| {r['exercise']} | {r['models']} | {r['unread']} | error: {r['error']} |"
-            )
+            head = f"| {r['exercise']} | {r['models']} | {r['unread']}"
+            print(f"{head} | error: {r['error']} |")
             continue
         print(
             f"| {r['exercise']} | {r['models']} | {r['unread']} | {r['medoid_steps']} "

@@ -91,6 +91,7 @@ References
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -728,13 +729,14 @@ def _build(
             if sound_check(result).sound:
                 for nid in new:
                     practice_towns[nid] = cl.towns
+                    _base_lane(result, nid, base, gloss)
                 continue
             result = snapshot
             reason += "; cannot be placed soundly"
         elif share(cl.towns) >= min_support:
             reason += "; attaches to no step of the flow"
         options.append(_practice_option(cl, views, n, reason))
-    options.sort(key=lambda o: (-o.support, o.kind, o.id))
+    options.sort(key=lambda o: (-o.support, o.kind, _natural(o.id)))
 
     # 4. Reading order, support on the elements, final check.
     result = rebuild(result, flow_order(result))
@@ -772,6 +774,23 @@ def _build(
         lanes=lanes,
         glossary=gloss,
     )
+
+
+def _base_lane(flow: Flow, nid: str, base: Flow, gloss: Glossary) -> None:
+    """Name a practice's lane as the base names the same lane (市民課担当 →
+    担当 when the glossary says they are one)."""
+    lane = flow.graph.nodes[nid].get("lane")
+    if not lane:
+        return
+    names = {gloss.lane(name): name for name in reversed(base.lane_names())}
+    own = names.get(gloss.lane(lane))
+    if own and own != lane:
+        flow.update_node(nid, lane=own)
+
+
+def _natural(text: str) -> tuple[Any, ...]:
+    """Sort key that puts P2 before P10."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
 
 
 def _drop(

@@ -247,7 +247,8 @@ def rebuild(flow: Flow, order: Sequence[str]) -> Flow:
 
 def flow_order(flow: Flow) -> list[str]:
     """Nodes in reading order: a topological order ignoring loop-back flows,
-    ties broken by the present node order."""
+    the parts reached from a start event first, ties broken by the present
+    node order."""
     index = {n: i for i, n in enumerate(flow.graph)}
     seq = nx.DiGraph(flow.sequence_graph())
     back: list[tuple[str, str]] = []
@@ -283,7 +284,13 @@ def flow_order(flow: Flow) -> list[str]:
                     (nxt, iter(sorted(seq.successors(nxt), key=index.__getitem__)))
                 )
     seq.remove_edges_from(back)
-    return list(nx.lexicographical_topological_sort(seq, key=index.__getitem__))
+    main: set[str] = set()
+    for n in seq:
+        if seq.nodes[n]["type"] == "startEvent":
+            main |= {n, *nx.descendants(seq, n)}
+    # The flow's own process first, outside bodies' parts after it.
+    rank = {n: (0 if n in main else 1, index[n]) for n in seq}
+    return list(nx.lexicographical_topological_sort(seq, key=rank.__getitem__))
 
 
 # -- soundness ----------------------------------------------------------------
