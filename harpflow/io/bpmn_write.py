@@ -46,128 +46,36 @@ True
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from collections.abc import Iterable
 from typing import Any
 
 from lxml import etree
 
-from harpflow.io.bpmn import BPMN_NS, BPMNDI_NS, DC_NS, DI_NS, HF_NS
+from harpflow.io.bpmn_elements import (
+    CATCH,
+    DIRECTIONS,
+    HF,
+    NESTING,
+    NSMAP,
+    THROW,
+    VALID_ID,
+    WITH_DEFAULT,
+    XSI,
+    Ids,
+    M,
+    event_definitions,
+    hf_extensions,
+    keep_id,
+    loop_marker,
+    sub,
+    write_diagram,
+)
 from harpflow.io.source import emit
 from harpflow.layout import Layout, existing_layout, layout
 from harpflow.model import ACTIVITY_TYPES, Flow
 
 __all__ = ["write_bpmn"]
-
-_XSI = "http://www.w3.org/2001/XMLSchema-instance"
-_NSMAP = {
-    "bpmn": BPMN_NS,
-    "bpmndi": BPMNDI_NS,
-    "dc": DC_NS,
-    "di": DI_NS,
-    "hf": HF_NS,
-    "xsi": _XSI,
-}
-_M, _HF = "{" + BPMN_NS + "}", "{" + HF_NS + "}"
-_VALID_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
-_SAFE_TAIL = re.compile(r"^[A-Za-z0-9_.\-]+$")
-#: Node attributes that the BPMN elements themselves express.
-_EXPRESSED = frozenset(
-    {
-        "type",
-        "label",
-        "lane",
-        "lane_id",
-        "pool",
-        "pool_id",
-        "parent",
-        "documentation",
-        "trigger",
-        "attached_to",
-        "cancel_activity",
-        "loop",
-        "bounds",
-        "source",
-        "triggered_by_event",
-        "called_element",
-        "direction",
-        "forms",
-        "link",
-    }
-)
-_DEFINITIONS = {
-    "cancel": "cancelEventDefinition",
-    "compensation": "compensateEventDefinition",
-    "conditional": "conditionalEventDefinition",
-    "error": "errorEventDefinition",
-    "escalation": "escalationEventDefinition",
-    "link": "linkEventDefinition",
-    "message": "messageEventDefinition",
-    "signal": "signalEventDefinition",
-    "terminate": "terminateEventDefinition",
-    "timer": "timerEventDefinition",
-}
-_CATCH = frozenset({"startEvent", "intermediateCatchEvent", "boundaryEvent"})
-_THROW = frozenset({"endEvent", "intermediateThrowEvent", "implicitThrowEvent"})
-_WITH_DEFAULT = ACTIVITY_TYPES | {
-    "exclusiveGateway",
-    "inclusiveGateway",
-    "complexGateway",
-}
-_NESTING = frozenset({"subProcess", "transaction", "adHocSubProcess"})
-_DIRECTIONS = frozenset({"Unspecified", "Converging", "Diverging", "Mixed"})
-
-
-class _Ids:
-    """Valid, unique XML ids for model ids, assigned in a fixed order."""
-
-    def __init__(self) -> None:
-        self.taken: set[str] = set()
-        self.table: dict[tuple[str, str], str] = {}
-
-    def assign(self, kind: str, model_id: str, prefix: str) -> str:
-        if _VALID_ID.match(model_id) and model_id not in self.taken:
-            xml_id = model_id
-        elif _SAFE_TAIL.match(model_id):
-            xml_id = self.fresh(prefix + model_id)
-        else:
-            digest = hashlib.sha1(model_id.encode("utf-8")).hexdigest()[:10]
-            xml_id = self.fresh(prefix + digest)
-        self.taken.add(xml_id)
-        self.table[(kind, model_id)] = xml_id
-        return xml_id
-
-    def fresh(self, base: str) -> str:
-        candidate, n = base, 1
-        while candidate in self.taken:
-            n += 1
-            candidate = f"{base}_{n}"
-        self.taken.add(candidate)
-        return candidate
-
-    def __call__(self, kind: str, model_id: str) -> str:
-        return self.table[(kind, model_id)]
-
-
-def _num(value: float) -> str:
-    """A coordinate as text: integers without a point, others exactly."""
-    value = float(value)
-    return str(int(value)) if value.is_integer() else repr(value)
-
-
-def _sub(parent: etree._Element, tag: str, **attrs: str | None) -> etree._Element:
-    el = etree.SubElement(parent, _M + tag)
-    for key, value in attrs.items():
-        if value is not None:
-            el.set(key, value)
-    return el
-
-
-def _keep_id(el: etree._Element, xml_id: str, model_id: str) -> None:
-    if xml_id != model_id:
-        el.set(_HF + "id", model_id)
 
 
 class _Writer:
@@ -176,7 +84,7 @@ class _Writer:
         self.g = flow.graph
         self.lanes = {lane.id: lane for lane in flow.lanes}
         self.pools = {pool.id: pool for pool in flow.pools}
-        self.ids = _Ids()
+        self.ids = Ids()
         self.lay: Layout = (
             existing_layout(flow)
             if len(flow.graph)
@@ -232,7 +140,7 @@ class _Writer:
 
     def build(self) -> etree._Element:
         flow = self.flow
-        root = etree.Element(_M + "definitions", nsmap=_NSMAP)
+        root = etree.Element(M + "definitions", nsmap=NSMAP)
         root.set("id", self.ids.fresh("Definitions_1"))
         if flow.name:
             root.set("name", str(flow.name))
@@ -241,11 +149,11 @@ class _Writer:
         kept = {k: v for k, v in flow.meta.items() if k != "associations"}
         if kept:
             text = json.dumps(kept, ensure_ascii=False, sort_keys=True, default=str)
-            root.set(_HF + "meta", text)
+            root.set(HF + "meta", text)
         for meta in ("area", "procedure", "town"):
             value = getattr(flow, meta)
             if value:
-                root.set(_HF + meta, str(value))
+                root.set(HF + meta, str(value))
         keys = self.process_keys()
         proc_ids: dict[str | None, str] = {}
         for key in keys:
@@ -257,29 +165,29 @@ class _Writer:
             else:
                 wanted = f"Process_{self.ids('pool', pool.id)}"
             proc_ids[key] = self.ids.fresh(
-                wanted if _VALID_ID.match(wanted) else "Process_1"
+                wanted if VALID_ID.match(wanted) else "Process_1"
             )
         collab_id = None
         messages = any(e.kind == "message" for e in flow.edges) or flow.pool_messages
         if flow.pools or messages:
             collab_id = self.ids.fresh("Collaboration_1")
-            collab = _sub(root, "collaboration", id=collab_id, name=flow.name or None)
+            collab = sub(root, "collaboration", id=collab_id, name=flow.name or None)
             for p in flow.pools:
-                el = _sub(
+                el = sub(
                     collab,
                     "participant",
                     id=self.ids("pool", p.id),
                     name=p.name or None,
                     processRef=proc_ids.get(p.id),
                 )
-                _keep_id(el, self.ids("pool", p.id), p.id)
+                keep_id(el, self.ids("pool", p.id), p.id)
             self.message_flows(collab)
             self.collab = collab
         self.containers: dict[str | None, etree._Element] = {}
         for key in keys:
             pool = self.pools.get(key) if key else None
             name = pool.name if pool else (flow.name if not flow.pools else None)
-            proc = _sub(
+            proc = sub(
                 root,
                 "process",
                 id=proc_ids[key],
@@ -309,7 +217,7 @@ class _Writer:
             els = [self.placed[(kind, k)] for k in wanted]
             if [position[el] for el in els] != sorted(position[el] for el in els):
                 for i, el in enumerate(els):
-                    el.set(_HF + "seq", str(i))
+                    el.set(HF + "seq", str(i))
 
     def message_flows(self, collab: etree._Element) -> None:
         ids = self.ids
@@ -318,7 +226,7 @@ class _Writer:
                 continue
             for eid in (e.id, *e.attrs.get("duplicates", ())):
                 xml_id = ids("edge", eid)
-                el = _sub(
+                el = sub(
                     collab,
                     "messageFlow",
                     id=xml_id,
@@ -326,7 +234,7 @@ class _Writer:
                     sourceRef=ids("node", e.source),
                     targetRef=ids("node", e.target),
                 )
-                _keep_id(el, xml_id, eid)
+                keep_id(el, xml_id, eid)
                 self.di_edges.append((xml_id, self.lay.edges[eid]))
         for m in self.flow.pool_messages:
             xml_id = ids("edge", m.id)
@@ -335,7 +243,7 @@ class _Writer:
                 kind = "node" if ref in self.g else "pool"
                 return ids(kind, ref)
 
-            el = _sub(
+            el = sub(
                 collab,
                 "messageFlow",
                 id=xml_id,
@@ -343,7 +251,7 @@ class _Writer:
                 sourceRef=end(m.source),
                 targetRef=end(m.target),
             )
-            _keep_id(el, xml_id, m.id)
+            keep_id(el, xml_id, m.id)
             self.di_edges.append((xml_id, self.lay.pool_messages[m.id]))
 
     def lane_set(self, proc: etree._Element, key: str | None) -> None:
@@ -365,16 +273,16 @@ class _Writer:
 
         def write(parent_el: etree._Element, parent: str | None) -> None:
             counter[0] += 1
-            lane_set = _sub(parent_el, "laneSet" if parent is None else "childLaneSet")
+            lane_set = sub(parent_el, "laneSet" if parent is None else "childLaneSet")
             lane_set.set("id", self.ids.fresh(f"LaneSet_{proc.get('id')}_{counter[0]}"))
             for lid in kids.get(parent, []):
                 rec = self.lanes[lid]
                 xml_id = self.ids("lane", lid)
-                el = _sub(lane_set, "lane", id=xml_id, name=rec.name or None)
-                _keep_id(el, xml_id, lid)
+                el = sub(lane_set, "lane", id=xml_id, name=rec.name or None)
+                keep_id(el, xml_id, lid)
                 self.placed[("lane", lid)] = el
                 for n in members.get(lid, []):
-                    _sub(el, "flowNodeRef").text = self.ids("node", n)
+                    sub(el, "flowNodeRef").text = self.ids("node", n)
                 if kids.get(lid):
                     write(el, lid)
 
@@ -388,7 +296,7 @@ class _Writer:
         for n, d in self.g.nodes(data=True):
             parent = d.get("parent")
             if parent is not None and (
-                parent not in self.g or self.g.nodes[parent]["type"] not in _NESTING
+                parent not in self.g or self.g.nodes[parent]["type"] not in NESTING
             ):
                 self.loose_parent[n] = str(parent)
                 parent = None
@@ -414,7 +322,7 @@ class _Writer:
                 continue
             for eid in (d["id"], *d.get("duplicates", ())):
                 xml_id = ids("edge", eid)
-                el = _sub(
+                el = sub(
                     container,
                     "sequenceFlow",
                     id=xml_id,
@@ -422,10 +330,10 @@ class _Writer:
                     sourceRef=ids("node", u),
                     targetRef=ids("node", v),
                 )
-                _keep_id(el, xml_id, eid)
+                keep_id(el, xml_id, eid)
                 if d.get("condition"):
-                    cond = _sub(el, "conditionExpression")
-                    cond.set(f"{{{_XSI}}}type", "bpmn:tFormalExpression")
+                    cond = sub(el, "conditionExpression")
+                    cond.set(f"{{{XSI}}}type", "bpmn:tFormalExpression")
                     cond.text = str(d["condition"])
                 self.di_edges.append((xml_id, self.lay.edges[eid]))
         for obj in self.flow.data_objects:
@@ -433,20 +341,20 @@ class _Writer:
                 continue
             xml_id = ids("data", obj.id)
             if obj.kind == "dataStoreReference":
-                el = _sub(
+                el = sub(
                     container, "dataStoreReference", id=xml_id, name=obj.label or None
                 )
             else:
                 ref = ids.fresh(xml_id + "_object")
-                _sub(container, "dataObject", id=ref, name=obj.label or None)
-                el = _sub(
+                sub(container, "dataObject", id=ref, name=obj.label or None)
+                el = sub(
                     container,
                     "dataObjectReference",
                     id=xml_id,
                     name=obj.label or None,
                     dataObjectRef=ref,
                 )
-            _keep_id(el, xml_id, obj.id)
+            keep_id(el, xml_id, obj.id)
             self.placed[("data", obj.id)] = el
 
     def data_home(self, obj: Any) -> tuple[str | None, str | None]:
@@ -467,18 +375,18 @@ class _Writer:
         d = g.nodes[n]
         kind = d["type"]
         xml_id = ids("node", n)
-        el = _sub(container, kind, id=xml_id, name=d.get("label") or None)
-        _keep_id(el, xml_id, n)
+        el = sub(container, kind, id=xml_id, name=d.get("label") or None)
+        keep_id(el, xml_id, n)
         self.placed[("node", n)] = el
         if n in self.loose_parent:
-            el.set(_HF + "parent", self.loose_parent[n])
+            el.set(HF + "parent", self.loose_parent[n])
         if kind == "boundaryEvent":
             host = d.get("attached_to")
             if host in g:
                 el.set("attachedToRef", ids("node", host))
             if d.get("cancel_activity") is False:
                 el.set("cancelActivity", "false")
-        if kind in _WITH_DEFAULT:
+        if kind in WITH_DEFAULT:
             for _, _, e in g.out_edges(n, data=True):
                 if e.get("default") and e.get("kind", "sequence") == "sequence":
                     el.set("default", ids("edge", e["id"]))
@@ -486,91 +394,44 @@ class _Writer:
         if d.get("triggered_by_event") and kind in ("subProcess", "adHocSubProcess"):
             el.set("triggeredByEvent", "true")
         called = d.get("called_element")
-        if kind == "callActivity" and called and _VALID_ID.match(str(called)):
+        if kind == "callActivity" and called and VALID_ID.match(str(called)):
             el.set("calledElement", str(called))
-        if d.get("direction") in _DIRECTIONS and kind.endswith("Gateway"):
+        if d.get("direction") in DIRECTIONS and kind.endswith("Gateway"):
             el.set("gatewayDirection", str(d["direction"]))
         if d.get("documentation"):
-            _sub(el, "documentation").text = str(d["documentation"])
-        self.extensions(el, d)
+            sub(el, "documentation").text = str(d["documentation"])
+        self.extensions(el, n, d)
         self.data_links(el, n, kind)
-        trigger = d.get("trigger")
-        if trigger and (kind in _CATCH or kind in _THROW):
-            names = [_DEFINITIONS[trigger]] if trigger in _DEFINITIONS else []
-            if trigger in ("multiple", "parallelMultiple"):
-                names = ["messageEventDefinition", "signalEventDefinition"]
-                if trigger == "parallelMultiple" and kind in _CATCH:
-                    el.set("parallelMultiple", "true")
-            if not names or trigger in ("multiple", "parallelMultiple"):
-                el.set(_HF + "trigger", str(trigger))
-            for name in names:
-                ed = _sub(el, name, id=ids.fresh(f"{xml_id}_ed"))
-                if name == "conditionalEventDefinition":
-                    _sub(ed, "condition")
-                elif name == "linkEventDefinition":
-                    ed.set("name", str(d.get("link") or d.get("label") or xml_id))
-        loop = d.get("loop")
-        if loop and kind in ACTIVITY_TYPES:
-            if loop == "standard":
-                _sub(el, "standardLoopCharacteristics")
-            else:
-                multi = _sub(el, "multiInstanceLoopCharacteristics")
-                if loop == "sequential":
-                    multi.set("isSequential", "true")
+        event_definitions(el, d, kind, ids)
+        loop_marker(el, d.get("loop"), kind)
         return el
 
-    def extensions(self, el: etree._Element, d: dict[str, Any]) -> None:
-        flow = self.flow
-        extra: dict[str, Any] = {
-            k: v
-            for k, v in d.items()
-            if k not in _EXPRESSED and v not in (None, "", ())
-        }
-        forms = tuple(d.get("forms", ()))
+    def extensions(self, el: etree._Element, n: str, d: dict[str, Any]) -> None:
         from_data = tuple(
             dict.fromkeys(
                 obj.label
-                for obj in flow.data_objects
-                if obj.label
-                and el.get(_HF + "id", el.get("id")) in (*obj.inputs, *obj.outputs)
+                for obj in self.flow.data_objects
+                if obj.label and n in (*obj.inputs, *obj.outputs)
             )
         )
-        if forms and forms != from_data:
-            extra["forms"] = forms
-        items = []
-        for key in sorted(extra):
-            value = extra[key]
-            if key in ("medium", "location") and isinstance(value, str):
-                el.set(_HF + key, value)
-            else:
-                items.append((key, value))
-        if not items:
-            return
-        ext = _sub(el, "extensionElements")
-        for key, value in items:
-            attr = etree.SubElement(ext, _HF + "attr", name=key)
-            if isinstance(value, (list, tuple)):
-                for item in value:
-                    etree.SubElement(attr, _HF + "item").text = str(item)
-            else:
-                attr.text = str(value)
+        hf_extensions(el, d, from_data)
 
     def data_links(self, el: etree._Element, n: str, kind: str) -> None:
         ids = self.ids
         reads = [o for o in self.flow.data_objects if n in o.inputs]
         writes = [o for o in self.flow.data_objects if n in o.outputs]
         self.loose = getattr(self, "loose", [])
-        in_ok = kind in ACTIVITY_TYPES or kind in _THROW
-        out_ok = kind in ACTIVITY_TYPES or kind in _CATCH
+        in_ok = kind in ACTIVITY_TYPES or kind in THROW
+        out_ok = kind in ACTIVITY_TYPES or kind in CATCH
         if reads and in_ok:
-            prop = _sub(el, "property", id=ids.fresh(f"{el.get('id')}_input"))
+            prop = sub(el, "property", id=ids.fresh(f"{el.get('id')}_input"))
             prop.set("name", "__targetRef_placeholder")
             for obj in reads:
-                a = _sub(
+                a = sub(
                     el, "dataInputAssociation", id=ids.fresh(f"{el.get('id')}_read")
                 )
-                _sub(a, "sourceRef").text = ids("data", obj.id)
-                _sub(a, "targetRef").text = prop.get("id")
+                sub(a, "sourceRef").text = ids("data", obj.id)
+                sub(a, "targetRef").text = prop.get("id")
                 self.di_edges.append(
                     (a.get("id", ""), self.lay.associations[(obj.id, n)])
                 )
@@ -580,10 +441,10 @@ class _Writer:
             ]
         if writes and out_ok:
             for obj in writes:
-                a = _sub(
+                a = sub(
                     el, "dataOutputAssociation", id=ids.fresh(f"{el.get('id')}_write")
                 )
-                _sub(a, "targetRef").text = ids("data", obj.id)
+                sub(a, "targetRef").text = ids("data", obj.id)
                 self.di_edges.append(
                     (a.get("id", ""), self.lay.associations[(obj.id, n)])
                 )
@@ -607,7 +468,7 @@ class _Writer:
         for src, dst, key in getattr(self, "loose", []):
             node = key[1]
             box = home([node])
-            a = _sub(box, "association", id=ids.fresh(f"{src}_{dst}"))
+            a = sub(box, "association", id=ids.fresh(f"{src}_{dst}"))
             a.set("sourceRef", src)
             a.set("targetRef", dst)
             a.set("associationDirection", "One")
@@ -615,15 +476,15 @@ class _Writer:
         for ann in self.flow.annotations:
             box = home(ann.targets)
             xml_id = ids("ann", ann.id)
-            el = _sub(box, "textAnnotation", id=xml_id)
-            _keep_id(el, xml_id, ann.id)
+            el = sub(box, "textAnnotation", id=xml_id)
+            keep_id(el, xml_id, ann.id)
             self.placed[("ann", ann.id)] = el
-            _sub(el, "text").text = ann.text
+            sub(el, "text").text = ann.text
             for t in ann.targets:
                 ref = self.any_id(t)
                 if ref is None or (ann.id, t) not in self.lay.associations:
                     continue
-                a = _sub(box, "association", id=ids.fresh(f"{xml_id}_assoc"))
+                a = sub(box, "association", id=ids.fresh(f"{xml_id}_assoc"))
                 a.set("sourceRef", ref)
                 a.set("targetRef", xml_id)
                 self.di_edges.append(
@@ -631,7 +492,7 @@ class _Writer:
                 )
         for aid, src, dst in self.flow.meta.get("associations", ()):
             if src in g and dst in g:
-                a = _sub(home([src]), "association", id=ids.fresh(str(aid)))
+                a = sub(home([src]), "association", id=ids.fresh(str(aid)))
                 a.set("sourceRef", ids("node", src))
                 a.set("targetRef", ids("node", dst))
                 line = self.lay.edges.get(aid) or _centre(
@@ -649,44 +510,25 @@ class _Writer:
 
     def diagram(self, root: etree._Element, plane_ref: str) -> None:
         ids, lay, g = self.ids, self.lay, self.g
-        dia = etree.SubElement(
-            root, "{" + BPMNDI_NS + "}BPMNDiagram", id=ids.fresh("BPMNDiagram_1")
-        )
-        plane = etree.SubElement(dia, "{" + BPMNDI_NS + "}BPMNPlane")
-        plane.set("id", ids.fresh("BPMNPlane_1"))
-        plane.set("bpmnElement", plane_ref)
-
-        def shape(xml_id: str, box: Any, **attrs: str) -> None:
-            s = etree.SubElement(plane, "{" + BPMNDI_NS + "}BPMNShape")
-            s.set("id", ids.fresh(f"{xml_id}_di"))
-            s.set("bpmnElement", xml_id)
-            for k, v in attrs.items():
-                s.set(k, v)
-            b = etree.SubElement(s, "{" + DC_NS + "}Bounds")
-            for k, v in zip(("x", "y", "width", "height"), box, strict=True):
-                b.set(k, _num(v))
-
+        shapes: list[tuple[str, Any, dict[str, str]]] = []
         for p in self.flow.pools:
-            shape(ids("pool", p.id), lay.pools[p.id], isHorizontal="true")
+            shapes.append(
+                (ids("pool", p.id), lay.pools[p.id], {"isHorizontal": "true"})
+            )
         for ln in self.flow.lanes:
-            shape(ids("lane", ln.id), lay.lanes[ln.id], isHorizontal="true")
+            shapes.append(
+                (ids("lane", ln.id), lay.lanes[ln.id], {"isHorizontal": "true"})
+            )
         for n in g:
             attrs = {}
-            if g.nodes[n]["type"] in ("subProcess", "transaction", "adHocSubProcess"):
+            if g.nodes[n]["type"] in NESTING:
                 attrs["isExpanded"] = "true" if self.children.get(n) else "false"
-            shape(ids("node", n), lay.nodes[n], **attrs)
+            shapes.append((ids("node", n), lay.nodes[n], attrs))
         for obj in self.flow.data_objects:
-            shape(ids("data", obj.id), lay.data_objects[obj.id])
+            shapes.append((ids("data", obj.id), lay.data_objects[obj.id], {}))
         for ann in self.flow.annotations:
-            shape(ids("ann", ann.id), lay.annotations[ann.id])
-        for xml_id, line in self.di_edges:
-            e = etree.SubElement(plane, "{" + BPMNDI_NS + "}BPMNEdge")
-            e.set("id", ids.fresh(f"{xml_id}_di"))
-            e.set("bpmnElement", xml_id)
-            for x, y in line:
-                w = etree.SubElement(e, "{" + DI_NS + "}waypoint")
-                w.set("x", _num(x))
-                w.set("y", _num(y))
+            shapes.append((ids("ann", ann.id), lay.annotations[ann.id], {}))
+        write_diagram(root, plane_ref, ids, shapes, self.di_edges)
 
 
 def _centre(a: Any, b: Any) -> tuple[tuple[float, float], ...]:
