@@ -38,7 +38,7 @@ from harpflow.similarity import (
 )
 from harpflow.text import Label, normalise
 
-__all__ = ["PairScores", "confidence", "pair_scores", "solve"]
+__all__ = ["confidence", "solve"]
 
 #: Weights of label, type, lane and position in the base similarity of two
 #: activities, and of two events or gateways (whose labels say less).

@@ -12,6 +12,18 @@ confusable words and orthographic variants -- and a small cluster set of
 English process verbs (receive ≈ accept ≈ get, check ≈ verify ≈ review ...).
 Users load their own YAML in the same layout and merge it.
 
+A glossary YAML file has five optional keys::
+
+    clusters:                      # coarse clusters with fine groups
+      - canonical: 受付
+        coarse: [受付, 受理, 受領]
+        fine: [[受付, 受け取り]]     # 受理 and 受領 stay fine clusters of their own
+        note: 受理 is the legal acceptance
+    lanes: {窓口: [受付窓口, 総合窓口]}
+    areas: {"01": [住基, 住民記録]}
+    confusables: {決済: 決裁}
+    variants: [[申込み, 申込, 申し込み]]
+
 Lookups accept a word as written or in the normalised form that
 :func:`harpflow.text.normalise` produces (Sudachi normalised form for
 Japanese, Porter stem for English), so 受付け, 受け付け and 受付 find the
