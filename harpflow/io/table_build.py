@@ -27,6 +27,7 @@ from harpflow.io.table_rows import (
     TRIGGER_JA,
     TYPE_JA,
     RawRow,
+    followers,
     header_name,
     medium_value,
     node_type,
@@ -130,8 +131,10 @@ def build_flow(rows: Sequence[RawRow], meta: Mapping[str, Any], source: str) -> 
     lane_ids = _make_lanes(flow, lane_specs, steps, pool_ids, rd)
     for step in steps:
         _add_node(flow, rd, step, by_id, lane_ids, pool_ids)
-    for i in range(len(steps)):
-        _add_edges(flow, rd, steps, i, by_id, pool_ids)
+    follow = followers([s.id for s in steps], {s.id: s.parent for s in steps})
+    taken: set[str] = set()
+    for step in steps:
+        _add_edges(flow, rd, step, follow, by_id, pool_ids, taken)
     for k, msg in enumerate(pool_msgs, 1):
         if not isinstance(msg, Mapping) or not {"source", "target"} <= set(msg):
             raise ParseError(
@@ -385,24 +388,38 @@ def _add_node(
     )
 
 
+def _message_id(flow: Flow, base: str, taken: set[str]) -> str:
+    candidate, n = base, 1
+    while candidate in taken or _is_edge_id(flow, candidate):
+        n += 1
+        candidate = f"{base}_{n}"
+    taken.add(candidate)
+    return candidate
+
+
+def _is_edge_id(flow: Flow, edge_id: str) -> bool:
+    try:
+        flow.edge(edge_id)
+    except ModelError:
+        return False
+    return True
+
+
 def _add_edges(
     flow: Flow,
     rd: _Reader,
-    steps: Sequence[_Step],
-    i: int,
+    step: _Step,
+    follow: Mapping[str, str],
     by_id: Mapping[str, _Step],
     pools: Mapping[str, str],
+    taken: set[str],
 ) -> None:
-    step = steps[i]
     row = step.row
     entries, _ = rd.entries(row, "next")
     if not entries:
-        if step.type != "endEvent":
-            follower = next(
-                (s for s in steps[i + 1 :] if s.parent == step.parent), None
-            )
-            if follower is not None:
-                flow.add_edge(step.id, follower.id)
+        follower = follow.get(step.id)
+        if step.type != "endEvent" and follower is not None:
+            flow.add_edge(step.id, follower)
     elif any(e in NONE_VALUES for e in entries):
         if len(entries) > 1:
             raise rd.error("'-' (no successor) cannot stand with ids", row, "next")
@@ -430,9 +447,8 @@ def _add_edges(
         elif target in by_id:
             flow.add_edge(step.id, target, kind="message", label=label)
         elif target in pools:
-            taken = {m.id for m in flow.pool_messages} | {e.id for e in flow.edges}
             flow.add_pool_message(
-                _fresh(f"{step.id}__{pools[target]}", taken),
+                _message_id(flow, f"{step.id}__{pools[target]}", taken),
                 step.id,
                 pools[target],
                 label=label,

@@ -8,7 +8,9 @@ Encoding is detected, never asked for, in this order:
 1. a UTF-8 byte order mark: UTF-8;
 2. a UTF-16 byte order mark (either byte order): UTF-16;
 3. the bytes decode as UTF-8 without error: UTF-8;
-4. the bytes decode as cp932 (Windows Shift_JIS) without error: cp932;
+4. the bytes decode as cp932 (Windows Shift_JIS) or EUC-JP without error:
+   the one that reads as more plausible Japanese
+   (:func:`harpflow.io.encoding.japanese_order`), cp932 on a tie;
 5. otherwise a :class:`~harpflow.errors.ParseError` saying that the bytes
    decode as none of these, with the line where UTF-8 failed.
 
@@ -35,6 +37,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harpflow.errors import FormatError, HarpflowWarning, ParseError
+from harpflow.io.encoding import japanese_order
 from harpflow.io.table_meta import dump_meta_value, parse_meta_value
 from harpflow.io.table_rows import (
     LIST_KEYS,
@@ -67,7 +70,7 @@ def decode_text(data: bytes, source: str) -> tuple[str, str]:
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         candidates = ["utf-16"]
     else:
-        candidates = ["utf-8", "cp932"]
+        candidates = ["utf-8", *japanese_order(data)]
     first_error: UnicodeDecodeError | None = None
     for encoding in candidates:
         try:

@@ -47,6 +47,7 @@ __all__ = [
     "RawRow",
     "Table",
     "column_key",
+    "followers",
     "header_name",
     "join_entries",
     "medium_value",
@@ -291,6 +292,26 @@ def join_entries(
 def unwrap_entry(entry: str) -> str:
     """A list entry (帳票, 機能ID) as meant: stripped, one layer of 「」 removed."""
     return _unwrap(entry.strip())
+
+
+def followers(ids: Sequence[str], parents: Mapping[str, str | None]) -> dict[str, str]:
+    """The following row of the same 親 for each row that has one.
+
+    This is the successor an empty 次 stands for.
+
+    Examples
+    --------
+    >>> followers(["S", "P", "P1", "P2", "E"], {"P1": "P", "P2": "P"})
+    {'P1': 'P2', 'P': 'E', 'S': 'P'}
+    """
+    out: dict[str, str] = {}
+    last: dict[str | None, str] = {}
+    for nid in reversed(ids):
+        parent = parents.get(nid)
+        if parent in last:
+            out[nid] = last[parent]
+        last[parent] = nid
+    return out
 
 
 def parse_link(entry: str) -> tuple[str, str, bool]:

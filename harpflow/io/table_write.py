@@ -28,6 +28,7 @@ from harpflow.io.table_rows import (
     TYPE_WRITE_JA,
     Cell,
     Table,
+    followers,
 )
 from harpflow.model import Flow
 
@@ -85,7 +86,8 @@ def flow_to_table(flow: Flow, headers: str = "ja") -> Table:
         meta["pool_messages"] = meta_msgs
     used: set[str] = set()
     parents = {nid: flow.nodes[nid].parent for nid in node_ids}
-    for i, nid in enumerate(node_ids):
+    follow = followers(node_ids, parents)
+    for nid in node_ids:
         node = flow.nodes[nid]
         attrs = node.attrs
         row: dict[str, Cell] = {"id": nid}
@@ -99,14 +101,11 @@ def flow_to_table(flow: Flow, headers: str = "ja") -> Table:
             and node.trigger == "timer"
         ):
             row["trigger"] = str(node.trigger)
-        follower = next(
-            (m for m in node_ids[i + 1 :] if parents[m] == node.parent), None
-        )
-        row["next"] = _next_cell(flow, nid, node.type, follower)
+        row["next"] = _next_cell(flow, nid, node.type, follow.get(nid))
         msgs = [
-            _link(e.target, e.label)
-            for e in flow.edges
-            if e.source == nid and e.kind == "message"
+            _link(target, str(data.get("label") or ""))
+            for target, data in flow.graph.succ[nid].items()
+            if data.get("kind", "sequence") == "message"
         ]
         row["messages"] = msgs + pool_msg_by_node.get(nid, [])
         if node.pool_id is not None:
