@@ -107,8 +107,12 @@ class _Writer:
             ids.assign("data", obj.id, "d_")
         for ann in flow.annotations:
             ids.assign("ann", ann.id, "a_")
+        # Filled while writing: elements by (kind, model id), DI edges,
+        # data links that must be plain associations, and containers.
         self.placed: dict[tuple[str, str], etree._Element] = {}
         self.di_edges: list[tuple[str, tuple[tuple[float, float], ...]]] = []
+        self.loose: list[tuple[str, str, tuple[str, str]]] = []
+        self.collab: etree._Element | None = None
 
     # -- structure --------------------------------------------------------
 
@@ -199,7 +203,7 @@ class _Writer:
         self.node_parents()
         for key in keys:
             self.fill(self.containers[key], key, None)
-        self.artifacts(collab_id is not None)
+        self.artifacts()
         self.number(root)
         self.diagram(root, collab_id or proc_ids[keys[0]])
         return root
@@ -420,7 +424,6 @@ class _Writer:
         ids = self.ids
         reads = [o for o in self.flow.data_objects if n in o.inputs]
         writes = [o for o in self.flow.data_objects if n in o.outputs]
-        self.loose = getattr(self, "loose", [])
         in_ok = kind in ACTIVITY_TYPES or kind in THROW
         out_ok = kind in ACTIVITY_TYPES or kind in CATCH
         if reads and in_ok:
@@ -453,7 +456,7 @@ class _Writer:
                 (ids("node", n), ids("data", o.id), (o.id, n)) for o in writes
             ]
 
-    def artifacts(self, has_collab: bool) -> None:
+    def artifacts(self) -> None:
         """Annotations, their associations, and directed data associations."""
         ids, g = self.ids, self.g
 
@@ -461,11 +464,11 @@ class _Writer:
             for t in targets:
                 if t in g:
                     return self.containers[g.nodes[t].get("pool_id")]
-            if has_collab:
+            if self.collab is not None:
                 return self.collab
             return next(iter(self.containers.values()))
 
-        for src, dst, key in getattr(self, "loose", []):
+        for src, dst, key in self.loose:
             node = key[1]
             box = home([node])
             a = sub(box, "association", id=ids.fresh(f"{src}_{dst}"))
