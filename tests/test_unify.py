@@ -268,13 +268,43 @@ def test_always_sound(
     assert soundness(rec.flow).sound, soundness(rec.flow).problems
 
 
-def test_outside_bodies_are_checked_as_their_own_instances() -> None:
-    std = harpflow.read(PROCESSES / "standard" / "01-jumin" / "tennyu.yaml")
-    assert not soundness(std).sound  # J-LIS etc. start only on a message
-    assert sound_check(std).sound
-    towns = [v.flow for v in variants(std, 5, seed=2)]
-    rec = unify(towns, standard=std)
+@pytest.fixture(scope="module")
+def tennyu() -> harpflow.Flow:
+    return harpflow.read(PROCESSES / "standard" / "01-jumin" / "tennyu.yaml")
+
+
+def test_outside_bodies_are_checked_as_their_own_instances(
+    tennyu: harpflow.Flow,
+) -> None:
+    assert not soundness(tennyu).sound  # J-LIS etc. start only on a message
+    assert sound_check(tennyu).sound
+    ops = sorted(OPERATORS)
+    made = [variant(tennyu, [op], seed=i, town=f"T{i:02d}") for i, op in enumerate(ops)]
+    rec = unify([v.flow for v in made], standard=tennyu)
     assert rec.sound and sound_check(rec.flow).sound
+    assert score(tennyu, rec.flow).total == 0.0
+
+
+def test_handoff_most_towns_lack_is_dropped_with_its_receiver(
+    tennyu: harpflow.Flow,
+) -> None:
+    towns = []
+    for i in range(10):
+        town = tennyu.copy()
+        town.town = f"T{i:02d}"
+        if i < 7:  # no 附票 notice to the 本籍地
+            town.remove_edge("13", "H1")
+        towns.append(town)
+    rec = unify(towns, standard=tennyu)
+    assert "H1" not in rec.flow and "HE" not in rec.flow
+    assert "13" in rec.flow  # the step itself stays: all towns perform it
+    handoff = [o for o in rec.options if o.kind == "handoff"]
+    assert [o.id for o in handoff] == ["13->H1"]
+    assert handoff[0].towns == ("T07", "T08", "T09")
+    assert rec.sound
+    kept = unify(towns, standard=tennyu, min_support=0.3)
+    assert "H1" in kept.flow
+    assert kept.support[kept.flow.graph.edges["13", "H1"]["id"]] == pytest.approx(0.3)
 
 
 def test_sample_survey_procedure() -> None:
