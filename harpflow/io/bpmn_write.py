@@ -187,7 +187,7 @@ class _Writer:
                 keep_id(el, self.ids("pool", p.id), p.id)
             self.message_flows(collab)
             self.collab = collab
-        self.containers: dict[str | None, etree._Element] = {}
+        self.containers = {}
         for key in keys:
             pool = self.pools.get(key) if key else None
             name = pool.name if pool else (flow.name if not flow.pools else None)
