@@ -65,6 +65,7 @@ SYNONYM_SIMILARITY = 0.85
 FINE_SIMILARITY = 0.92
 #: Weight of a token of a parenthesised remark relative to the step's own.
 ASIDE_WEIGHT = 0.25
+_BLOCK = 128  # rows per block in the gathers of _covered
 #: Spelling similarity (Levenshtein ratio) from which two tokens count as
 #: variants of one word; below it they count as different words.
 SPELLING_FLOOR = 0.8
@@ -176,11 +177,21 @@ def _covered(
     weights_a: np.ndarray,
     index_b: np.ndarray,
 ) -> np.ndarray:
-    """Weighted share of each A label's tokens found in each B label."""
+    """Weighted share of each A label's tokens found in each B label.
+
+    Works in row blocks so that large flows do not build huge arrays.
+    """
+    size_b = index_b.shape[0]
     padded = np.concatenate([tsim, np.zeros((tsim.shape[0], 1))], axis=1)
-    best = padded[:, index_b].max(axis=2)  # (tokens of A, labels of B)
-    best = np.concatenate([best, np.zeros((1, best.shape[1]))], axis=0)
-    result: np.ndarray = (best[index_a] * weights_a[:, :, None]).sum(axis=1)
+    best = np.zeros((tsim.shape[0] + 1, size_b))  # last row: padding
+    for start in range(0, tsim.shape[0], _BLOCK):
+        block = padded[start : start + _BLOCK]
+        best[start : start + block.shape[0]] = block[:, index_b].max(axis=2)
+    result = np.zeros((index_a.shape[0], size_b))
+    for start in range(0, index_a.shape[0], _BLOCK):
+        rows = slice(start, start + _BLOCK)
+        gathered = best[index_a[rows]] * weights_a[rows][:, :, None]
+        result[rows] = gathered.sum(axis=1)
     return result
 
 
