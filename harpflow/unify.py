@@ -65,7 +65,9 @@ attaches at the result steps around it in the towns; towns that add
 different practices at the same place each need the threshold on their
 own, and a second practice at a place already taken is reported as an
 option when the two cannot be sequenced soundly. Parallelism that towns
-add (steps the base runs in sequence) is not adopted. Decisions of the
+add (steps the base runs in sequence) is not adopted, and step types and
+media (paper instead of system) are not voted on: the result keeps the
+base's, and fit-gap reports the difference. Decisions of the
 base are kept even when few towns make them (dropping a decision would
 mean choosing a branch); their support is reported. Without a standard,
 the medoid costs one divergence per pair of towns.

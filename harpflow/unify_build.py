@@ -50,11 +50,16 @@ __all__ = [
     "Fragment",
     "TownView",
     "cluster_fragments",
+    "drop_orphan_fragments",
+    "flow_order",
     "fragments_of",
+    "insert_practice",
     "is_step",
+    "lane_consensus",
     "order_chains",
     "rebuild",
     "remove_bypassing",
+    "simplify_gateways",
     "sound_check",
 ]
 
@@ -303,6 +308,19 @@ def sound_check(flow: Flow) -> Soundness:
     outside body's fragment, 連携の受け手) is checked as an instance of its
     own: a start event is put before its entry in a copy, then
     :func:`harpflow.behaviour.soundness` judges the copy.
+
+    Examples
+    --------
+    >>> from harpflow.model import Flow
+    >>> f = Flow()
+    >>> for n, t in [("s", "startEvent"), ("a", "sendTask"), ("e", "endEvent"),
+    ...              ("r", "receiveTask"), ("re", "endEvent")]:
+    ...     _ = f.add_node(n, type=t)
+    >>> for u, v in [("s", "a"), ("a", "e"), ("r", "re")]:
+    ...     _ = f.add_edge(u, v)
+    >>> _ = f.add_edge("a", "r", kind="message")
+    >>> soundness(f).sound, sound_check(f).sound
+    (False, True)
     """
     check = flow.copy()
     g = check.graph
