@@ -113,6 +113,9 @@ class _Writer:
         self.di_edges: list[tuple[str, tuple[tuple[float, float], ...]]] = []
         self.loose: list[tuple[str, str, tuple[str, str]]] = []
         self.collab: etree._Element | None = None
+        self.containers: dict[str | None, etree._Element] = {}
+        self.children: dict[str | None, list[str]] = {}
+        self.loose_parent: dict[str, str] = {}
 
     # -- structure --------------------------------------------------------
 
@@ -187,7 +190,6 @@ class _Writer:
                 keep_id(el, self.ids("pool", p.id), p.id)
             self.message_flows(collab)
             self.collab = collab
-        self.containers = {}
         for key in keys:
             pool = self.pools.get(key) if key else None
             name = pool.name if pool else (flow.name if not flow.pools else None)
@@ -295,8 +297,6 @@ class _Writer:
     def node_parents(self) -> None:
         """Children by sub-process; a parent that is not a sub-process (as
         other formats may give) cannot hold them and is kept in hf:parent."""
-        self.children: dict[str | None, list[str]] = {}
-        self.loose_parent: dict[str, str] = {}
         for n, d in self.g.nodes(data=True):
             parent = d.get("parent")
             if parent is not None and (
