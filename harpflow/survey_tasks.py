@@ -247,6 +247,8 @@ def analyse_procedure(
         "recommendation": None,
     }
     std = _read_standard(root, standard, towns, out)
+    if std is None or standard is None:
+        return out
     readable: list[tuple[FlowFile, Flow]] = []
     for file in towns:
         try:
@@ -256,7 +258,7 @@ def analyse_procedure(
             continue
         out["flows"].append(_flow_row(file, flow))
         readable.append((file, flow))
-    if std is None or standard is None or not readable:
+    if not readable:
         return out
 
     rec = _unify(root, standard, std, readable, min_support, out)
