@@ -34,32 +34,41 @@ from harpflow.errors import (
     ModelError,
     ParseError,
 )
+from harpflow.diff import FlowDiff, diff
 from harpflow.io import read, write
+from harpflow.match import Matching, match
 from harpflow.model import Edge, Flow, Node
+from harpflow.score import Divergence, score
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Divergence",
     "Edge",
     "Flow",
+    "FlowDiff",
     "FormatError",
     "HarpflowError",
     "HarpflowWarning",
     "LimitError",
     "MatchError",
+    "Matching",
     "ModelError",
     "Node",
     "ParseError",
     "__version__",
+    "diff",
+    "match",
     "read",
+    "score",
     "write",
 ]
 
 # Names served lazily from their modules (heavy imports wait for first use).
+# The functions named like their modules (match, diff, score) are imported
+# above: importing a submodule binds its name on the package, which would
+# otherwise hide the function behind the module.
 _LAZY = {
-    "match": "harpflow.match",
-    "diff": "harpflow.diff",
-    "score": "harpflow.score",
     "unify": "harpflow.unify",
     "Survey": "harpflow.survey",
     "areas": "harpflow.areas",
