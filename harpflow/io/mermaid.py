@@ -28,6 +28,9 @@ Reading
     - Labels: quotes and Markdown-string backticks removed, ``<br>`` and
       ``\\n`` become line breaks, other tags are dropped, ``#quot;``,
       ``#35;`` and other ``#…;`` entity codes are decoded.
+    - Text in UTF-8 (with or without a byte order mark), UTF-16 with a
+      byte order mark, cp932 or EUC-JP, detected as
+      :func:`harpflow.io.encoding.decode_text` describes.
     - ``%%`` comments, ``%%{init}%%`` directives, ``style``, ``classDef``,
       ``click``, ``linkStyle``, ``direction``, ``accTitle``/``accDescr``
       are accepted and ignored; a ``---`` front matter ``title`` names the
@@ -82,6 +85,7 @@ import warnings
 from typing import Any
 
 from harpflow.errors import FormatError, HarpflowWarning, ParseError
+from harpflow.io.encoding import decode_text
 from harpflow.io.mermaid_parse import Chart, parse_chart
 from harpflow.io.source import DEFAULT_MAX_BYTES, Input, Source, open_input
 from harpflow.model import ACTIVITY_TYPES, NODE_TYPES, Flow, SourceRef
@@ -268,12 +272,7 @@ def read_mermaid(
     inp = (
         source if isinstance(source, Input) else open_input(source, max_bytes=max_bytes)
     )
-    try:
-        text = inp.data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ParseError(
-            f"not UTF-8 text (byte {exc.start})", source=inp.name
-        ) from None
+    text, _encoding = decode_text(inp.data, inp.name)
     first_line = 1
     if (
         inp.suffix == ".md"

@@ -11,7 +11,11 @@ through :func:`parse_xml`, which
 - refuses input larger than a size limit (``max_bytes``, default 50 MB)
   before parsing it;
 - turns every syntax error into a :class:`~harpflow.errors.ParseError`
-  naming the source and line.
+  naming the source and line;
+- refuses bytes that contradict the declared encoding, and reads the
+  Japanese encodings with their Windows extensions (see
+  :func:`harpflow.io.encoding.normalise_xml_encoding`), so mojibake never
+  passes silently.
 
 Namespace URIs that contain a space
     Some exports (IBM Process Designer) declare namespaces such as
@@ -42,6 +46,7 @@ from typing import Any
 from lxml import etree
 
 from harpflow.errors import HarpflowWarning, ParseError
+from harpflow.io.encoding import normalise_xml_encoding
 from harpflow.io.source import DEFAULT_MAX_BYTES, Input, Source, open_input
 
 __all__ = ["describe", "local_name", "namespace", "parse_xml"]
@@ -97,6 +102,9 @@ def parse_xml(
         )
     if not inp.data.strip():
         raise ParseError("empty file", source=inp.name)
+    data = normalise_xml_encoding(inp.data, inp.name)
+    if data is not inp.data:
+        inp = Input(data, inp.name, inp.path)
     try:
         tree = etree.ElementTree(etree.fromstring(inp.data, _parser()))
     except etree.XMLSyntaxError as exc:
