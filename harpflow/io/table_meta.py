@@ -3,8 +3,10 @@
 Every piece of YAML a step table holds -- a whole ``.yaml`` file, or one
 metadata value in a CSV ``# key: value`` line or an XLSX ``meta`` sheet --
 goes through :func:`load_yaml`: PyYAML's safe loader (no arbitrary tags,
-so no object construction), with aliases refused outright, timestamps
-kept as text, and too deep nesting turned into a :class:`LimitError`.
+so no object construction; libyaml's C implementation when PyYAML has it),
+with aliases refused outright (a first pass over the parse events),
+timestamps kept as text, and too deep nesting turned into a
+:class:`LimitError`.
 
 Refusing aliases (``*name``) closes the "billion laughs" expansion bomb
 at the root: without aliases every node of the document is read from the
@@ -52,6 +54,25 @@ _StrictLoader.yaml_implicit_resolvers = {
 }
 
 
+def _c_loader() -> Any:
+    """libyaml's safe loader with the same resolvers, or None without libyaml.
+
+    It cannot refuse aliases while composing; :func:`load_yaml` refuses
+    them in a pass over the parse events first.
+    """
+    base: Any = getattr(yaml, "CSafeLoader", None)
+    if base is None:  # pragma: no cover - PyYAML built without libyaml
+        return None
+    return type(
+        "_CStrictLoader",
+        (base,),
+        {"yaml_implicit_resolvers": _StrictLoader.yaml_implicit_resolvers},
+    )
+
+
+_CStrictLoader: Any = _c_loader()
+
+
 class _AliasRefused(Exception):
     def __init__(self, anchor: str, line: int) -> None:
         self.anchor = anchor
@@ -71,11 +92,17 @@ def load_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
     LimitError
         On nesting too deep to parse.
     """
+    loader: Any = None
     try:
-        loader = _StrictLoader(text)
-    except yaml.YAMLError as exc:  # characters YAML does not allow
-        raise ParseError(f"YAML: {exc}", source=source) from None
-    try:
+        if _CStrictLoader is not None:
+            for event in yaml.parse(text, Loader=_CStrictLoader):
+                if isinstance(event, yaml.AliasEvent):
+                    mark = event.start_mark
+                    line = mark.line + 1 if mark is not None else 0
+                    raise _AliasRefused(str(event.anchor), line)
+            loader = _CStrictLoader(text)
+        else:  # pragma: no cover
+            loader = _StrictLoader(text)
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except _AliasRefused as exc:
@@ -98,7 +125,8 @@ def load_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
     except RecursionError:
         raise LimitError("YAML nested too deeply", source=source) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return node, data
 
 
