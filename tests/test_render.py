@@ -16,7 +16,12 @@ from harpflow.diff import diff
 from harpflow.errors import HarpflowError
 from harpflow.render import draw, draw_diff, draw_support, sketch, to_dot, wrap
 from harpflow.render.drawing import pipe, text_width
-from harpflow.render.overlay import KIND_COLOURS, SUPPORT_SCALE, diff_sketch
+from harpflow.render.overlay import (
+    KIND_COLOURS,
+    SUPPORT_SCALE,
+    diff_sketch,
+    support_sketch,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 RENDER = DATA / "render"
@@ -289,6 +294,16 @@ def test_support_colours_and_legend(standard: harpflow.Flow) -> None:
     assert {fill for _, fill in SUPPORT_SCALE} <= set(
         re.findall(r'fill="(#[0-9a-f]{6})"', etree.tostring(root, encoding="unicode"))
     )
+
+
+def test_support_by_edge_id(standard: harpflow.Flow) -> None:
+    edge = standard.sequence_edges()[0]
+    sk = support_sketch(standard, {"1": 0.5, edge.id: 0.25})
+    link = next(
+        lk for lk in sk.links if (lk.source, lk.target) == (edge.source, edge.target)
+    )
+    assert link.width == pytest.approx(0.8 + 3.0 * 0.25)
+    assert "hf_support" in link.classes
 
 
 def test_support_out_of_range(standard: harpflow.Flow) -> None:

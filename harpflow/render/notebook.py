@@ -4,7 +4,9 @@ The ``_repr_html_`` and ``_repr_svg_`` methods of :class:`~harpflow.model.Flow`,
 :class:`~harpflow.match.Matching`, :class:`~harpflow.diff.FlowDiff` and
 :class:`~harpflow.score.Divergence` call the functions here (imported on
 first display). :func:`support_svg` and :func:`support_html` draw any flow
-coloured by a support mapping, for the displays of a recommended flow.
+coloured by a support mapping; :func:`recommendation_svg` and
+:func:`recommendation_html` are the displays of a recommended flow
+(anything with ``flow`` and ``support``).
 
 The HTML holds a short table and the SVG drawing inline; it has no
 timestamps or memory addresses, so a notebook saved with its outputs stays
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harpflow.render.drawing import draw, pipe, to_dot
 from harpflow.render.overlay import KIND_NAMES, draw_diff, support_sketch
@@ -44,6 +46,8 @@ __all__ = [
     "flow_svg",
     "matching_html",
     "matching_svg",
+    "recommendation_html",
+    "recommendation_svg",
     "support_html",
     "support_svg",
 ]
@@ -202,3 +206,25 @@ def support_html(
     ]
     head = _table([("flow", str(flow.name or "")), ("steps", str(len(rows)))])
     return head + _figure(support_svg(flow, support, edge_support=edge_support))
+
+
+def recommendation_svg(rec: Any) -> str:
+    """A recommended flow coloured by support, for ``Recommendation``.
+
+    ``rec`` needs ``flow`` (a Flow) and ``support`` (node and edge ids ->
+    share of towns); ``Recommendation._repr_svg_`` can return this.
+    """
+    return support_svg(rec.flow, rec.support)
+
+
+def recommendation_html(rec: Any) -> str:
+    """Towns, steps and soundness, then the flow coloured by support."""
+    flow = rec.flow
+    rows = [
+        ("flow", str(flow.name or "")),
+        ("towns", "・".join(str(t) for t in getattr(rec, "towns", ()))),
+        ("steps", str(len(flow.steps()))),
+        ("options left out", str(len(getattr(rec, "options", ())))),
+        ("sound", str(getattr(rec, "sound", "-"))),
+    ]
+    return _table(rows) + _figure(recommendation_svg(rec))

@@ -275,7 +275,9 @@ def support_sketch(
         The recommended flow (or any flow).
     support : mapping
         Node id -> share in [0, 1]. Nodes without a share stay white and
-        untagged.
+        untagged. A key that is the id of an edge (and not of a node) gives
+        that edge's share, so ``Recommendation.support`` can be passed as
+        it is.
     edge_support : mapping, optional
         ``(source, target)`` -> share; drawn as edge width and colour.
     title : str, optional
@@ -288,11 +290,15 @@ def support_sketch(
         If a share lies outside [0, 1].
     """
     sk = sketch(flow, title=title)
+    edge_ids = {e.id: (e.source, e.target) for e in flow.edges}
+    by_ends = dict(edge_support or {})
     for node_id, share in support.items():
         if not 0.0 <= share <= 1.0:
             raise HarpflowError(f"support of {node_id!r} is {share}, not in [0, 1]")
         shape = sk.shapes.get(node_id)
         if shape is None:
+            if node_id in edge_ids:
+                by_ends.setdefault(edge_ids[node_id], share)
             continue
         shape.fill = support_colour(share)
         shape.colour = _SUPPORT_BORDER
@@ -301,7 +307,7 @@ def support_sketch(
         shape.tags = (f"{tag} {share:.0%}",)
         shape.classes = (*shape.classes, "hf_support")
     for link in sk.links:
-        edge_share = (edge_support or {}).get((link.source, link.target))
+        edge_share = by_ends.get((link.source, link.target))
         if edge_share is not None:
             link.colour = support_colour(max(edge_share, 0.4))
             link.width = 0.8 + 3.0 * edge_share
