@@ -3,21 +3,16 @@
 The contract is described in :mod:`harpflow.io.table`; this module reads
 and writes the CSV form.
 
-Encoding is detected, never asked for, in this order:
-
-1. a UTF-8 byte order mark: UTF-8;
-2. a UTF-16 byte order mark (either byte order): UTF-16;
-3. the bytes decode as UTF-8 without error: UTF-8;
-4. the bytes decode as cp932 (Windows Shift_JIS) or EUC-JP without error:
-   the one that reads as more plausible Japanese
-   (:func:`harpflow.io.encoding.japanese_order`), cp932 on a tie;
-5. otherwise a :class:`~harpflow.errors.ParseError` saying that the bytes
-   decode as none of these, with the line where UTF-8 failed.
-
-UTF-8 goes before cp932 because Japanese text in cp932 is almost never
-valid UTF-8, while the reverse often holds by chance. Decoded text holding
-NUL or other control characters (apart from tab and line breaks) is
-refused as binary data.
+Encoding is detected, never asked for, by
+:func:`harpflow.io.encoding.decode_text`: a UTF-8 or UTF-16 byte order
+mark decides; else bytes valid as UTF-8 are UTF-8; else cp932 or EUC-JP,
+whichever reads as more plausible Japanese; bytes that decode as none of
+these are a :class:`~harpflow.errors.ParseError` naming the line where
+UTF-8 failed. UTF-8 goes before the Japanese encodings because Japanese
+text in cp932 or EUC-JP is almost never valid UTF-8, while the reverse
+often holds by chance. An empty file, and decoded text holding NUL or
+other control characters (apart from tab and line breaks), are refused as
+not being a table.
 
 Examples
 --------
@@ -37,7 +32,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harpflow.errors import FormatError, HarpflowWarning, ParseError
-from harpflow.io.encoding import japanese_order
+from harpflow.io.encoding import decode_text as _decode
 from harpflow.io.table_meta import dump_meta_value, parse_meta_value
 from harpflow.io.table_rows import (
     LIST_KEYS,
@@ -65,36 +60,16 @@ def decode_text(data: bytes, source: str) -> tuple[str, str]:
     """
     if not data.strip(b" \t\r\n\xef\xbb\xbf\xff\xfe\x00"):
         raise ParseError("empty file", source=source)
-    if data.startswith(b"\xef\xbb\xbf"):
-        candidates = ["utf-8-sig"]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        candidates = ["utf-16"]
-    else:
-        candidates = ["utf-8", *japanese_order(data)]
-    first_error: UnicodeDecodeError | None = None
-    for encoding in candidates:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            first_error = first_error or exc
-            continue
-        bad = _CONTROL.search(text)
-        if bad is not None:
-            line = text.count("\n", 0, bad.start()) + 1
-            raise ParseError(
-                f"binary data (control character {bad.group()!r}), not a text table",
-                source=source,
-                line=line,
-            )
-        return text.lstrip("\ufeff"), encoding
-    assert first_error is not None
-    line = data.count(b"\n", 0, first_error.start) + 1
-    raise ParseError(
-        f"the bytes decode as none of {', '.join(candidates)} "
-        f"(first bad byte at offset {first_error.start})",
-        source=source,
-        line=line,
-    )
+    text, encoding = _decode(data, source)
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise ParseError(
+            f"binary data (control character {bad.group()!r}), not a text table",
+            source=source,
+            line=line,
+        )
+    return text, encoding
 
 
 def header_keys(
