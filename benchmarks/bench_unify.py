@@ -19,6 +19,7 @@ import statistics
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import harpflow
@@ -105,8 +106,7 @@ def speed(count: int) -> tuple[float, int, int]:
     return elapsed, len(rec.flow.steps()), len(rec.options)
 
 
-def hdbpmn(limit: int | None) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
+def hdbpmn(limit: int | None) -> Iterator[dict[str, object]]:
     for folder in sorted(p for p in HDBPMN.iterdir() if p.is_dir()):
         flows, unread = [], 0
         for path in sorted(folder.glob("*.bpmn"))[:limit]:
@@ -129,7 +129,7 @@ def hdbpmn(limit: int | None) -> list[dict[str, object]]:
                 fit = rec.fit_gap_frame()
         except HarpflowError as exc:
             row["error"] = str(exc)
-            rows.append(row)
+            yield row
             continue
         row.update(
             medoid_steps=len(rec.base.steps()),
@@ -142,8 +142,7 @@ def hdbpmn(limit: int | None) -> list[dict[str, object]]:
             sound=rec.sound,
             seconds=time.perf_counter() - t0,
         )
-        rows.append(row)
-    return rows
+        yield row
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,22 +158,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.skip_hdbpmn or not HDBPMN.exists():
         return 0
-    rows = hdbpmn(8 if args.quick else None)
     print()
     print(
         "| exercise | models | unread | medoid steps | result steps (nodes) "
         "| mean div. to medoid | mean div. to result | closer / farther | sound |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
+    print("|---|---|---|---|---|---|---|---|---|", flush=True)
+    rows = []
+    for r in hdbpmn(8 if args.quick else None):
+        rows.append(r)
         if "error" in r:
             head = f"| {r['exercise']} | {r['models']} | {r['unread']}"
-            print(f"{head} | error: {r['error']} |")
+            print(f"{head} | error: {r['error']} |", flush=True)
             continue
         print(
             f"| {r['exercise']} | {r['models']} | {r['unread']} | {r['medoid_steps']} "
             f"| {r['result_steps']} ({r['result_nodes']}) | {r['to_medoid']:.3f} "
-            f"| {r['to_result']:.3f} | {r['closer']} / {r['farther']} | {r['sound']} |"
+            f"| {r['to_result']:.3f} | {r['closer']} / {r['farther']} | {r['sound']} |",
+            flush=True,
         )
     ok = [r for r in rows if "error" not in r]
     if ok:
