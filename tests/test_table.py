@@ -217,6 +217,16 @@ def test_message_beside_a_sequence_flow_warns() -> None:
     assert [e.kind for e in flow.edges] == ["sequence"]
 
 
+def test_brackets_inside_an_entry_are_plain_text() -> None:
+    assert split_entries("a「b, c、d") == ["a「b", "c", "d"]
+    assert split_entries("住民票「写し」、転出証明書") == [
+        "住民票「写し」",
+        "転出証明書",
+    ]
+    flow = read_csv("番号,作業,帳票\n1,受付,「転入届」、a「b\n".encode())
+    assert flow.nodes["1"].forms == ("転入届", "a「b")
+
+
 def test_list_cells_split_and_join() -> None:
     cell = "5:不備あり、6:不備なし; 7\n8:「a、b」"
     assert split_entries(cell) == ["5:不備あり", "6:不備なし", "7", "8:「a、b」"]

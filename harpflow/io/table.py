@@ -50,8 +50,9 @@ in CSV); in CSV and XLSX one cell whose entries are separated by ``,``
 ``、`` ``;`` or line breaks, ``：`` accepted for ``:``. Text between 「 and
 」 is never split, and one layer of 「」 around a whole entry (or around the
 text after ``id:``) is removed, in every format: ``5:「不備あり、補正」`` is
-one entry with the condition ``不備あり、補正``. Writers wrap an entry so
-when it holds a separator, starts with 「, or has white space at an end.
+one entry with the condition ``不備あり、補正``. Writers wrap an entry in
+「」 when it holds a separator, starts with 「, or has white space at an
+end.
 Entries are stripped; 作業, 備考, 担当 and 組織 cells are kept as written
 (a label with a trailing space keeps it), other cells are stripped.
 
@@ -75,7 +76,7 @@ Reading YAML: :func:`yaml.safe_load` semantics (no arbitrary tags), and
 aliases (``*name``) refused outright, which rules out expansion bombs; see
 :mod:`harpflow.io.table_meta`. Step cells are taken as written (``01``
 stays ``"01"``, ``yes`` stays ``"yes"``). CSV: encoding detected among
-UTF-8, UTF-8 with BOM, UTF-16 with BOM and cp932 (see
+UTF-8, UTF-8 with BOM, UTF-16 with BOM, cp932 and EUC-JP (see
 :mod:`harpflow.io.table_csv`); ``,``, tab and ``;`` delimiters. XLSX: the
 sheet named 業務フロー or ``steps``, else the first sheet other than
 ``meta``; the header is the first row (among the first 20) with a 番号/id
@@ -89,9 +90,9 @@ row>, element="row 4, column 次")``, where row 4 is the fourth step row
 Writing: a message flow from a step to a whole pool goes into the step's
 連携 (naming the pool, or its id when the name cannot stand in a list
 cell) unless its order would then change; the rest go to
-``pool_messages``. Rows come in node order, Japanese headers and 種別 by default
-(``headers="en"`` for English headers, BPMN element names and English
-media); a successor is left implicit only when it is the sole unlabelled
+``pool_messages``. Rows come in node order, with Japanese headers, 種別 and
+媒体 by default (``headers="en"`` for English headers, BPMN element names
+and English media); a successor is left implicit only when it is the sole unlabelled
 one and the following row; ``-`` is written where a step has no successor
 but rows follow. Output is deterministic: the same flow gives the same
 bytes (XLSX included: fixed document timestamps and zip entry times). CSV
@@ -114,8 +115,8 @@ and keeps the sequence flow.
 
 Known limits: an 作業 of exactly ``-`` reads as no label; a form name or
 condition wrapped in 「」 as a whole loses that outer pair (write
-「「x」」); a condition or form name that holds both a separator and 」
-cannot be written to CSV or XLSX without being split; step ids cannot hold
+「「x」」); a list entry that must be quoted (it holds a separator or
+starts with 「) needs its 「 and 」 to pair up; step ids cannot hold
 ``:``, separators or a leading ``*``. CSV cells starting with ``=`` are
 written as they are (spreadsheet programs may take them for formulas;
 XLSX cells are always written as text).
@@ -394,7 +395,7 @@ def write_yaml(
 def read_csv(
     inp: Input | Source, *, max_bytes: int = DEFAULT_MAX_BYTES, **options: Any
 ) -> Flow:
-    """Read a step table in CSV (UTF-8, UTF-8 with BOM, UTF-16 with BOM, cp932).
+    """Read a step table in CSV (UTF-8 with or without BOM, UTF-16, cp932, EUC-JP).
 
     Metadata comes from leading ``# key: value`` lines.
 

@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -217,20 +218,25 @@ SEPARATORS = frozenset(",、;；\n\r")
 NONE_VALUES = frozenset({"-", "－", "−", "ー"})
 
 
+_OPENS_QUOTE = re.compile(r"\s*(?:\*?[^:：]*[:：]\s*)?")
+
+
 def split_entries(cell: str) -> list[str]:
     """Split a list cell at ``,`` ``、`` ``;`` and line breaks.
 
-    A text between 「 and 」 is never split, so a condition or form name
-    holding a separator is written as ``5:「不備あり、補正」``.
+    A 「 that starts an entry, or the text after its ``id:``, opens a quote
+    that lasts to the matching 」: nothing inside is split, so a condition
+    or form name holding a separator is written ``5:「不備あり、補正」``.
+    Brackets elsewhere are plain text.
     """
     entries: list[str] = []
     depth = 0
     current: list[str] = []
     for ch in cell:
-        if ch == "「":
+        if ch == "「" and (depth or _OPENS_QUOTE.fullmatch("".join(current))):
             depth += 1
-        elif ch == "」":
-            depth = max(depth - 1, 0)
+        elif ch == "」" and depth:
+            depth -= 1
         if ch in SEPARATORS and depth == 0:
             entries.append("".join(current))
             current = []
