@@ -340,7 +340,7 @@ def _label(shape: Shape, style: str, *, inside: bool) -> str:
     if style == "wfa" and _is_system(shape):
         marker = "システム"
     if marker and inside:
-        rows.append(_font(html.escape(marker), 9, _MUTED))
+        rows.append(_font(html.escape(marker), 9, shape.font_colour or _MUTED))
     width = _WIDTH[style] if inside else 14
     if shape.label:
         rows.extend(html.escape(line) for line in wrap(shape.label, width))
@@ -350,7 +350,9 @@ def _label(shape: Shape, style: str, *, inside: bool) -> str:
     if not rows:
         return ""
     cells = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
-    return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">{cells}</TABLE>>'
+    # A label outside its shape is drawn over any edge it meets, on white.
+    back = "" if inside else ' BGCOLOR="white"'
+    return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"{back}>{cells}</TABLE>>'
 
 
 def _is_system(shape: Shape) -> bool:
@@ -418,7 +420,7 @@ def _shape_attrs(shape: Shape, style: str) -> dict[str, str]:
 def _link_attrs(link: Link, style: str) -> dict[str, str]:
     attrs = {"color": link.colour or _INK, "class": " ".join(link.classes)}
     if link.label:
-        attrs["xlabel"] = "<" + _html_lines(wrap(link.label, 14)) + ">"
+        attrs["label"] = "<" + _html_lines(wrap(link.label, 14)) + ">"
         attrs["fontsize"] = "9"
         attrs["fontcolor"] = link.colour or _MUTED
     if link.kind == "message":
@@ -457,9 +459,10 @@ def to_dot(sk: Sketch, *, style: str = "bpmn") -> graphviz.Digraph:
         compound="true",
         fontname=FONT,
         fontsize="12",
-        nodesep="0.25" if bpmn else "0.35",
-        ranksep="0.35" if bpmn else "0.3",
+        nodesep="0.4" if bpmn else "0.35",
+        ranksep="0.45" if bpmn else "0.3",
         forcelabels="true",
+        outputorder="edgesfirst",
         label=_title(sk),
         labelloc="t",
         labeljust="l",
