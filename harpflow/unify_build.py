@@ -620,6 +620,15 @@ def _fragment_similarity(
         # Waits of one kind (a timer before an entry) at one place are one
         # practice, however the towns word them.
         return 1.0
+    return _label_agreement(a, b, sim)
+
+
+def _label_agreement(
+    a: Fragment, b: Fragment, sim: Callable[[str, str], float]
+) -> float:
+    """Mean best label similarity of two fragments' steps, both ways."""
+    if not a.labels or not b.labels:
+        return 0.0
     ab = sum(max(sim(x, y) for y in b.labels) for x in a.labels)
     ba = sum(max(sim(y, x) for x in a.labels) for y in b.labels)
     return (ab + ba) / (len(a.labels) + len(b.labels))
@@ -632,27 +641,37 @@ def cluster_fragments(
 
     Two fragments are equivalent when they attach at the same places of the
     result and their step labels agree (mean best label similarity at least
-    ``threshold``), or when both are waits of one kind (the same event
-    types and triggers). Fragments are taken in town order and join the first
-    cluster that fits and holds nothing of their town yet (a leader
-    clustering, deterministic for a given order).
+    ``threshold``) or both are waits of one kind (the same event types and
+    triggers); or when they share the step before or the step after them
+    and their labels agree. Fragments are taken in town order and join the
+    first cluster that fits (one at the same place first) and holds nothing
+    of their town yet: a leader clustering, deterministic for a given
+    order.
     """
     sim = _label_similarity(glossary)
     clusters: list[Cluster] = []
-    by_sig: dict[tuple[Any, ...], list[Cluster]] = {}
+
+    def fits(cl: Cluster, frag: Fragment) -> bool:
+        lead = cl.members[0]
+        if frag.town in cl.towns:
+            return False
+        if lead.signature == frag.signature:
+            return _fragment_similarity(lead, frag, sim) >= threshold
+        (ea, xa), (eb, xb) = lead.signature, frag.signature
+        if set(ea) & set(eb) or set(xa) & set(xb):
+            return _label_agreement(lead, frag, sim) >= threshold
+        return False
+
     for frag in fragments:
-        placed = False
-        for cl in by_sig.get(frag.signature, []):
-            if frag.town in cl.towns:
-                continue
-            if _fragment_similarity(cl.members[0], frag, sim) >= threshold:
-                cl.members.append(frag)
-                placed = True
-                break
-        if not placed:
-            cl = Cluster(f"P{len(clusters) + 1}", [frag], frag)
-            clusters.append(cl)
-            by_sig.setdefault(frag.signature, []).append(cl)
+        # The same place first, then places that share a side.
+        ranked = sorted(
+            clusters, key=lambda c: c.members[0].signature != frag.signature
+        )
+        home = next((cl for cl in ranked if fits(cl, frag)), None)
+        if home is not None:
+            home.members.append(frag)
+        else:
+            clusters.append(Cluster(f"P{len(clusters) + 1}", [frag], frag))
     for cl in clusters:
         if len(cl.members) > 2:
             totals = [
