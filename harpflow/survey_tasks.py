@@ -7,11 +7,11 @@ Dask worker and its result can be pickled back. :mod:`harpflow.survey`
 schedules them and assembles the results.
 
 The unit of work is one procedure (:func:`analyse_procedure`): it reads
-the standard and every town flow of the procedure, unifies the readable
-town flows into the recommended flow, and scores every town against the
-standard and against the recommended flow. One task per procedure lets the
-recommendation reuse the matchings of the town-to-standard scores, which
-would otherwise be computed twice.
+the standard and every town flow of the procedure, scores every town
+against the standard, unifies the town flows into the recommended flow,
+and scores every town against the recommended flow -- unless that flow is
+:func:`equivalent` to the standard, where the two scores are the same and
+the second is not computed.
 
 A worker reads each standard once (:func:`read_cached`); messages name the
 files relative to the survey's root, so that the results do not depend on
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harpflow.errors import HarpflowError
+from harpflow.io import read
 from harpflow.score import Divergence, score
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ __all__ = [
     "FlowFile",
     "analyse_procedure",
     "describe_error",
+    "equivalent",
     "flow_activities",
     "read_cached",
     "records",
@@ -204,11 +206,10 @@ def analyse_procedure(
 ) -> dict[str, Any]:
     """Everything a survey computes for one procedure.
 
-    Reads the standard and every town flow; unifies the readable town
-    flows into the recommended flow (:func:`harpflow.unify.unify`); scores
-    each town against the standard (the ``before`` side of its fit-gap,
-    which reuses the matching made for the recommendation) and against the
-    recommended flow (the ``after`` side).
+    Reads the standard and every town flow; scores each town against the
+    standard (the ``before`` side of its fit-gap); unifies the town flows
+    into the recommended flow (:func:`harpflow.unify.unify`); scores each
+    town against the recommended flow (the ``after`` side).
 
     Parameters
     ----------
@@ -249,37 +250,97 @@ def analyse_procedure(
     std = _read_standard(root, standard, towns, out)
     if std is None or standard is None:
         return out
-    readable: list[tuple[FlowFile, Flow]] = []
+    scored: list[tuple[FlowFile, Flow, Divergence]] = []
     for file in towns:
         try:
-            flow = read_cached(os.path.join(root, file.path))
+            flow = read(os.path.join(root, file.path))
         except Exception as exc:  # one broken file must not stop the survey
             out["errors"].append(_error_row(file, "read", describe_error(exc, root)))
             continue
         out["flows"].append(_flow_row(file, flow))
-        readable.append((file, flow))
-    if not readable:
-        return out
-
-    rec = _unify(root, standard, std, readable, min_support, out)
-    for file, flow in readable:
+        flow.town = file.town
         try:
-            if rec is not None:
-                fit = rec.fit_gap(file.town or "")
-                before, after = fit.before, fit.after.total
-            else:
-                before, after = score(std, flow), None
+            before = score(std, flow)
             rows = records(before.diff.to_frame())
         except Exception as exc:
             out["errors"].append(_error_row(file, "analyse", describe_error(exc, root)))
             continue
-        row = _divergence_row(file, before)
-        row["to_recommended"] = None if after is None else round(after, DIGITS)
-        out["divergence"].append(row)
+        out["divergence"].append(_divergence_row(file, before))
         out["changes"].extend(_change_rows(file, rows))
-    if rec is not None:
-        out["recommendation"] = _recommendation(root, standard, std, rec, draw, out)
+        scored.append((file, flow, before))
+    if not scored:
+        return out
+
+    rec = _unify(
+        root, standard, std, [(f, fl) for f, fl, _ in scored], min_support, out
+    )
+    if rec is None:
+        return out
+    # A recommended flow equal to the standard (the usual case where few
+    # towns share a practice) is as far from each town as the standard.
+    same = equivalent(std, rec.flow)
+    for (file, flow, before), row in zip(scored, out["divergence"], strict=True):
+        try:
+            after = before if same else score(rec.flow, flow)
+        except Exception as exc:
+            message = f"against the recommended flow: {describe_error(exc, root)}"
+            out["errors"].append(_error_row(file, "analyse", message))
+            continue
+        row["to_recommended"] = round(after.total, DIGITS)
+        out["fit_gap"].append(_fit_row(file, before, after))
+    out["recommendation"] = _recommendation(root, standard, std, rec, draw, out)
     return out
+
+
+def equivalent(a: Flow, b: Flow) -> bool:
+    """Whether two flows have the same nodes and edges with the same
+    attributes, apart from the support annotations of a recommended flow.
+
+    Examples
+    --------
+    >>> from harpflow.model import Flow
+    >>> f = Flow("f")
+    >>> _ = f.add_node("1", type="task", label="受付")
+    >>> g = f.copy()
+    >>> _ = g.update_node("1", support=1.0)
+    >>> h = f.copy()
+    >>> _ = h.update_node("1", label="受理")
+    >>> equivalent(f, g), equivalent(f, h)
+    (True, False)
+    """
+    # support annotations, and where a node was read (messages only)
+    skip = {"support", "towns", "practice", "source"}
+    ga, gb = a.graph, b.graph
+    if set(ga.nodes) != set(gb.nodes) or set(ga.edges) != set(gb.edges):
+        return False
+    if a.lane_names() != b.lane_names():
+        return False
+
+    def plain(d: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in d.items() if k not in skip}
+
+    return all(plain(ga.nodes[n]) == plain(gb.nodes[n]) for n in ga.nodes) and all(
+        plain(ga.edges[e]) == plain(gb.edges[e]) for e in ga.edges
+    )
+
+
+def _fit_row(file: FlowFile, before: Divergence, after: Divergence) -> dict[str, Any]:
+    """A row of the fit-gap table: what the town changes to adopt the
+    recommended flow (``after`` read from the town's side)."""
+    kinds = [c.kind for c in after.diff]
+    add, drop = kinds.count("missing"), kinds.count("extra")
+    return {
+        "area": file.area,
+        "procedure": file.procedure,
+        "town": file.town or "",
+        "before": round(before.total, DIGITS),
+        "after": round(after.total, DIGITS),
+        "gain": round(before.total - after.total, DIGITS),
+        "changes": len(kinds),
+        "add": add,
+        "drop": drop,
+        "other": len(kinds) - add - drop,
+    }
 
 
 def _read_standard(
@@ -315,11 +376,7 @@ def _unify(
 ) -> Recommendation | None:
     from harpflow.unify import unify
 
-    named = []
-    for file, flow in readable:
-        copy = flow.copy()
-        copy.town = file.town or ""
-        named.append(copy)
+    named = [flow for _, flow in readable]
     try:
         return unify(named, standard=std, min_support=min_support)
     except Exception as exc:
@@ -339,7 +396,6 @@ def _recommendation(
     from harpflow.diff import diff
 
     try:
-        fit = rec.fit_gap_frame()
         req = rec.requirements()
         own = records(diff(std, rec.flow).to_frame())
         bpmn = rec.to_bpmn()
@@ -349,8 +405,6 @@ def _recommendation(
         out["errors"].append(_error_row(standard, "recommend", message))
         return None
     where = {"area": standard.area, "procedure": standard.procedure}
-    for r in records(fit):
-        out["fit_gap"].append({**where, **{k: _plain(v) for k, v in r.items()}})
     for r in records(req):
         out["requirements"].append({**where, **{k: _plain(v) for k, v in r.items()}})
     steps = rec.flow.steps()
