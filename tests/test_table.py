@@ -922,3 +922,49 @@ def test_cli_convert_table_to_table(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["convert", str(TABLE / "tennyu.yaml"), str(out)])
     assert result.exit_code == 0, result.output
     assert signature(read(out)) == signature(read(TABLE / "tennyu.yaml"))
+
+
+def _xlsx_with_sheet_prefix(dtd: str, entity: str) -> bytes:
+    """A written workbook whose step sheet declares ``dtd`` and uses ``entity``."""
+    import re
+
+    flow = read_yaml(TABLE / "tennyu.yaml")
+    raw = write_xlsx(flow)
+    assert isinstance(raw, bytes)
+    src = zipfile.ZipFile(io.BytesIO(raw))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = re.sub(
+                    r'(<c r="C2"[^>]*><is><t>)[^<]*(</t>)',
+                    lambda m: m.group(1) + entity + m.group(2),
+                    content.decode(),
+                    count=1,
+                )
+                content = (dtd + text).encode()
+            dst.writestr(info.filename, content)
+    return out.getvalue()
+
+
+def test_xlsx_entity_bomb_and_external_entity_are_refused() -> None:
+    lol = "".join(
+        f'<!ENTITY lol{i + 1} "{("&lol" + (str(i) if i else "") + ";") * 10}">'
+        for i in range(9)
+    )
+    bomb = _xlsx_with_sheet_prefix(
+        f'<!DOCTYPE worksheet [<!ENTITY lol "lol">{lol}]>', "&lol9;"
+    )
+    start = time.perf_counter()
+    with pytest.raises(ParseError, match=r"amplification|entit"):
+        read_xlsx(bomb)
+    assert time.perf_counter() - start < 10
+    secret = Path("/etc/hostname")
+    xxe = _xlsx_with_sheet_prefix(
+        f'<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file://{secret}">]>', "&xxe;"
+    )
+    with pytest.raises(ParseError) as err:
+        read_xlsx(xxe)
+    if secret.exists() and secret.read_text().strip():
+        assert secret.read_text().strip() not in str(err.value)
