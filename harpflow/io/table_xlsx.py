@@ -11,8 +11,10 @@ A member cannot inflate past its declared size afterwards: Python's
 :mod:`zipfile` stops every member at its declared size and checks its
 CRC. The workbook is opened ``read_only`` and ``data_only`` (cached formula
 results, never formulas). openpyxl parses the workbook's XML with the
-standard library's expat, which refuses entity expansion bombs on the
-Python versions harpflow supports; the workbook XML never reaches
+standard library's expat, which never fetches external entities (they
+stay undefined) and refuses entity expansion beyond its amplification
+limit (expat 2.4 and later); either is a :class:`~harpflow.errors.ParseError`,
+as is any other failure inside openpyxl. The workbook XML never reaches
 :mod:`harpflow.io.xml` because openpyxl owns that parsing.
 
 Writing: sheet 業務フロー (``steps`` with English headers) with a bold,
