@@ -98,6 +98,22 @@ def test_csv_fixtures_equal_the_yaml(tennyu: Flow, name: str) -> None:
     assert signature(flow)["meta"] == signature(tennyu)["meta"]
 
 
+def test_csv_lines_count_cells_that_span_lines() -> None:
+    flow = read(TABLE / "tennyu_ja_cp932.csv")
+    lines = {nid: n.source.line for nid, n in flow.nodes.items() if n.source}
+    assert (lines["S"], lines["G4"], lines["6"], lines["G6"]) == (7, 10, 12, 14)
+
+
+@pytest.mark.parametrize("delimiter", ["\t", ";"])
+def test_tab_and_semicolon_delimiters(delimiter: str) -> None:
+    text = delimiter.join(["番号", "作業", "次"]) + "\n"
+    text += (
+        delimiter.join(["1", "受付", "2:可"]) + "\n" + delimiter.join(["2", "審査", ""])
+    )
+    flow = read_csv(text.encode())
+    assert [(e.source, e.target, e.label) for e in flow.edges] == [("1", "2", "可")]
+
+
 def test_cp932_csv_with_japanese_headers_reads() -> None:
     data = (TABLE / "tennyu_ja_cp932.csv").read_bytes()
     with pytest.raises(UnicodeDecodeError):
