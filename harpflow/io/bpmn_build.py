@@ -48,13 +48,16 @@ _DOC, _STD_LOOP, _MULTI_LOOP = (
     M + "multiInstanceLoopCharacteristics",
 )
 _DEF_TAGS = {M + name: trigger for name, trigger in TRIGGERS.items()}
+_DEF_REF = M + "eventDefinitionRef"
+#: The children :func:`_scan` looks at (lxml filters them without Python).
+_SCANNED = (_DOC, _STD_LOOP, _MULTI_LOOP, _DEF_REF, *_DEF_TAGS)
 
 
 def _scan(st: State, el: etree._Element, attrs: dict[str, Any]) -> None:
     """One pass over a node's children: documentation, trigger, loop."""
     docs: list[str] = []
     found: list[str] = []
-    for child in el:
+    for child in el.iterchildren(*_SCANNED):
         tag = child.tag
         if tag == _DOC:
             text = text_of(child)
@@ -64,7 +67,7 @@ def _scan(st: State, el: etree._Element, attrs: dict[str, Any]) -> None:
             found.append(_DEF_TAGS[tag])
             if found[-1] == "link" and child.get("name"):
                 attrs["link"] = child.get("name")
-        elif tag == M + "eventDefinitionRef":
+        elif tag == _DEF_REF:
             ref = resolve(child.text, st.event_defs)
             if ref in st.event_defs:
                 found.append(st.event_defs[ref])
@@ -185,10 +188,12 @@ _T = TypeVar("_T")
 
 
 def _in_flow_order(
-    items: Iterable[_T], element: Callable[[_T], etree._Element]
+    st: State, items: Iterable[_T], element: Callable[[_T], etree._Element]
 ) -> list[_T]:
     """Items in document order, or by ``hf:seq`` when every one carries it."""
     listed = list(items)
+    if not st.has_hf:
+        return listed
     seqs = [element(item).get(HF + "seq") for item in listed]
     if listed and all(s is not None and s.isdigit() for s in seqs):
         order = sorted(range(len(listed)), key=lambda i: int(seqs[i] or 0))
@@ -236,7 +241,7 @@ def build(
         if proc:
             pool_of.setdefault(proc, mid(pid))
 
-    for lane, process, outer in _in_flow_order(st.lanes, lambda item: item[0]):
+    for lane, process, outer in _in_flow_order(st, st.lanes, lambda item: item[0]):
         lid = lane.get("id", "")
         flow.add_lane(
             mid(lid),
@@ -246,7 +251,7 @@ def build(
             bounds=bounds.get(lid),
         )
 
-    for xml_id, rec in _in_flow_order(st.nodes.items(), lambda item: item[1].el):
+    for xml_id, rec in _in_flow_order(st, st.nodes.items(), lambda item: item[1].el):
         attrs = _node_attrs(st, rec)
         lane_ref = st.lane_of.get(xml_id)
         pool = pool_of.get(rec.process or "")
@@ -373,7 +378,7 @@ def _build_data(st: State, flow: Flow, bounds: dict[str, Bounds]) -> None:
             loose.append((mid(el.get("id", "")), mid(src), mid(dst)))
     if loose:
         flow.meta["associations"] = loose
-    for el, _process, parent in _in_flow_order(st.data, lambda item: item[0]):
+    for el, _process, parent in _in_flow_order(st, st.data, lambda item: item[0]):
         xml_id = el.get("id", "")
         kind = el.tag[len(M) :]
         label = el.get("name")
@@ -391,7 +396,7 @@ def _build_data(st: State, flow: Flow, bounds: dict[str, Bounds]) -> None:
             lane=mid(lane) if lane else None,
             bounds=bounds.get(xml_id),
         )
-    for el in _in_flow_order(annotations.values(), lambda item: item):
+    for el in _in_flow_order(st, annotations.values(), lambda item: item):
         xml_id = el.get("id", "")
         text_el = el.find(M + "text")
         flow.add_annotation(

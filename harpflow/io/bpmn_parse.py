@@ -200,6 +200,9 @@ def _walk(
         st.unknown[name] = (count + 1, line)
 
 
+_DATA_IN, _DATA_OUT = M + "dataInputAssociation", M + "dataOutputAssociation"
+
+
 def _flow_node(
     st: State, el: etree._Element, process: str | None, parent: str | None
 ) -> None:
@@ -209,11 +212,11 @@ def _flow_node(
     default = el.get("default")
     if default:
         st.defaults.add(default.strip())
-    for assoc in el:
-        if assoc.tag == M + "dataInputAssociation":
+    for assoc in el.iterchildren(_DATA_IN, _DATA_OUT):
+        if assoc.tag == _DATA_IN:
             for src in assoc.iterchildren(M + "sourceRef"):
                 st.data_links.append(("in", (src.text or "").strip(), xml_id))
-        elif assoc.tag == M + "dataOutputAssociation":
+        else:
             for dst in assoc.iterchildren(M + "targetRef"):
                 st.data_links.append(("out", (dst.text or "").strip(), xml_id))
     if kind in _CONTAINERS:
@@ -264,6 +267,14 @@ def _association(
     st.associations.append(el)
 
 
+def _data_object(
+    st: State, el: etree._Element, process: str | None, parent: str | None
+) -> None:
+    # The item a data object reference points at: its name labels the
+    # reference when the reference has none.
+    st.named[el.get("id", "")] = el.get("name") or ""
+
+
 def _ignored(
     st: State, el: etree._Element, process: str | None, parent: str | None
 ) -> None:
@@ -280,6 +291,7 @@ HANDLERS: dict[str, _Handler] = {
     M + "laneSet": _lane_set,
     M + "dataObjectReference": _data_reference,
     M + "dataStoreReference": _data_reference,
+    M + "dataObject": _data_object,
     M + "textAnnotation": _annotation,
     M + "association": _association,
     M + "group": _ignored,
@@ -304,8 +316,6 @@ def gather(
         elif isinstance(tag, str) and tag.startswith(M) and tag.endswith("Definition"):
             st.event_defs[child.get("id", "")] = TRIGGERS.get(tag[len(M) :], "")
     for proc in processes:
-        for obj in proc.iter(M + "dataObject"):
-            st.named[obj.get("id", "")] = obj.get("name") or ""
         _walk(st, proc, proc.get("id"), None)
     participants: list[etree._Element] = []
     for collab in collaborations:
