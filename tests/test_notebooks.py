@@ -84,7 +84,11 @@ _elapsed: list[float] = []
 
 
 def test_there_are_three_worked_notebooks() -> None:
-    assert {"01-quickstart.ipynb", "02-town-survey.ipynb"} <= set(NAMES)
+    assert NAMES == [
+        "01-quickstart.ipynb",
+        "02-town-survey.ipynb",
+        "03-recommended-flow.ipynb",
+    ]
 
 
 @pytest.mark.parametrize("name", NAMES)
