@@ -26,7 +26,10 @@ SECRET = "TOP-SECRET-7f3a9c-住民票コード"
 #: file -> (line the error names, or None where there is none; words of the message)
 CASES: dict[str, tuple[int | None, str]] = {
     "xxe_url.bpmn": (1, "document type declarations are refused"),
+    # libxml2's amplification limit stops the bomb: where an attribute uses
+    # it (attribute values are always expanded), else in the DOCTYPE.
     "billion_laughs.bpmn": (15, "amplification"),
+    "billion_laughs_text.bpmn": (1, "amplification"),
     "external_dtd.bpmn": (1, "document type declarations are refused"),
     "truncated.bpmn": (10, "malformed XML"),
     "missing_ref.bpmn": (7, "flow to a missing id: targetRef 'gone'"),
