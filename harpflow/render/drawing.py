@@ -38,8 +38,11 @@ Notes
 Pools are not drawn as boxes of their own: their lanes are drawn like any
 other lane. Nested lanes are drawn by their innermost lane. Nodes inside
 sub-processes are drawn in their lane beside the sub-process, without an
-enclosing box. Graphviz chooses the order of steps within a rank; long
-back edges (rework loops) may cross other lanes.
+enclosing box; data objects and annotations are not drawn (the ``wfa``
+style shows each step's forms instead). Graphviz chooses the order of steps
+within a rank: long back edges (rework loops) may run through other lanes,
+an edge from another lane may pass behind a form's shape, and a label
+outside its shape (events, gateways) may sit on an edge, on a white ground.
 """
 
 from __future__ import annotations
