@@ -731,6 +731,16 @@ def test_yaml_scalars_are_taken_as_written() -> None:
     assert flow.nodes["01"].label == "yes"
 
 
+def test_any_metadata_key_goes_to_meta() -> None:
+    flow = read_yaml("source: 台帳\n1: 一\nname: x\nsteps:\n  - {番号: 1, 作業: a}\n")
+    assert flow.meta == {"source": "台帳", "1": "一"}
+    assert flow.source == "<string>"
+    with pytest.raises(ParseError, match="expected a list"):
+        read_yaml("pool_messages: 3\nsteps: []\n")
+    with pytest.raises(ParseError, match="key repeats"):
+        read_yaml("name: a\nname: b\nsteps: []\n")
+
+
 def test_yaml_top_level_list_and_empty_steps() -> None:
     assert len(read_yaml("- {番号: 1, 作業: a}\n- {番号: 2, 作業: b}\n").nodes) == 2
     assert len(read_yaml("name: x\nsteps:\n").nodes) == 0

@@ -282,7 +282,14 @@ def read_yaml(
         steps_node: yaml.Node | None = root
     elif isinstance(root, yaml.MappingNode):
         steps_node = None
-        for key_node, value_node in root.value:
+        values = list(data.values()) if isinstance(data, dict) else []
+        if len(values) != len(root.value):
+            raise ParseError(
+                "a top-level key repeats, or a merge key (<<) is used",
+                source=src.name,
+                line=root.start_mark.line + 1,
+            )
+        for (key_node, value_node), value in zip(root.value, values, strict=True):
             key = str(key_node.value)
             if key == "steps":
                 steps_node = value_node
@@ -291,7 +298,7 @@ def read_yaml(
             ):
                 meta[key] = _scalar(value_node)
             else:
-                meta[key] = data[key_node.value] if isinstance(data, dict) else None
+                meta[key] = value
         if steps_node is None:
             raise ParseError(
                 "no steps: list (a step table needs one)",

@@ -122,8 +122,16 @@ def build_flow(rows: Sequence[RawRow], meta: Mapping[str, Any], source: str) -> 
     lane_specs = _specs(meta.pop("lanes", None), "lanes", source)
     pool_specs = _specs(meta.pop("pools", None), "pools", source)
     pool_msgs = meta.pop("pool_messages", None) or []
-    flow = Flow(info["name"], area=info["area"], procedure=info["procedure"],
-                town=info["town"], source=source, **meta)  # fmt: skip
+    if not isinstance(pool_msgs, list):
+        raise ParseError("expected a list", source=source, element="pool_messages")
+    flow = Flow(
+        info["name"],
+        area=info["area"],
+        procedure=info["procedure"],
+        town=info["town"],
+        source=source,
+    )
+    flow.meta.update((str(k), v) for k, v in meta.items())
 
     steps = _read_steps(rd, rows)
     by_id = {s.id: s for s in steps}
