@@ -344,3 +344,16 @@ def test_cli_render(tmp_path: object) -> None:
     result = runner.invoke(main, ["render", town, "-o", str(out / "t.pdf")])
     assert result.exit_code == 2
     assert "harpflow: error:" in result.output and ".svg or .png" in result.output
+
+
+def test_recommendation_display(standard: harpflow.Flow, town: harpflow.Flow) -> None:
+    from harpflow.render.notebook import recommendation_html, recommendation_svg
+    from harpflow.unify import unify
+
+    rec = unify([town, standard.copy()], standard=standard, min_support=0.5)
+    root = parse(recommendation_svg(rec).encode("utf-8"))
+    shown = {g.get("id"): "".join(texts(g)) for g in groups(root, "hf_support")}
+    for node_id, share in rec.support.items():
+        if node_id in rec.flow.graph:
+            assert f"支持 {share:.0%}" in shown[f"hf_{node_id}"]
+    assert "<svg" in recommendation_html(rec)
