@@ -86,7 +86,6 @@ class TownView:
     counterparts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     owner: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _reach: dict[str, set[str]] = field(default_factory=dict)
-    _seq: nx.DiGraph | None = None
 
     @classmethod
     def of(cls, name: str, flow: Flow, matching: Matching) -> TownView:
@@ -102,15 +101,27 @@ class TownView:
 
     def reach(self, node: str) -> set[str]:
         """Town nodes reachable from ``node`` along sequence flows."""
-        if self._seq is None:
-            self._seq = nx.DiGraph()
-            self._seq.add_nodes_from(self.flow.graph)
-            self._seq.add_edges_from(
-                (e.source, e.target) for e in self.flow.sequence_edges()
-            )
-        if node not in self._reach:
-            self._reach[node] = nx.descendants(self._seq, node)
-        return self._reach[node]
+        if not self._reach:
+            seq = nx.DiGraph()
+            seq.add_nodes_from(self.flow.graph)
+            seq.add_edges_from((e.source, e.target) for e in self.flow.sequence_edges())
+            # Descendants of every node at once, over the strongly connected
+            # components in reverse topological order.
+            dag = nx.condensation(seq)
+            members = dag.graph["mapping"]
+            below: dict[int, set[str]] = {}
+            for c in reversed(list(nx.topological_sort(dag))):
+                nodes = set(dag.nodes[c]["members"])
+                out: set[str] = set(nodes) if len(nodes) > 1 else set()
+                for d in dag.successors(c):
+                    out |= below[d] | set(dag.nodes[d]["members"])
+                if len(nodes) == 1 and seq.has_edge(
+                    next(iter(nodes)), next(iter(nodes))
+                ):
+                    out |= nodes
+                below[c] = out
+            self._reach = {n: below[members[n]] for n in seq}
+        return self._reach.get(node, set())
 
     def precedes(self, base_u: str, base_v: str) -> bool:
         """Whether some counterpart of ``base_u`` runs before one of ``base_v``."""
@@ -379,21 +390,23 @@ def order_chains(
     n_towns = max(1, len(towns))
     swaps: list[tuple[str, str]] = []
     for chain in _chains(flow, movable):
-        before: dict[tuple[str, str], int] = {}
-        for a in chain:
-            for b in chain:
-                if a != b:
-                    before[a, b] = sum(
-                        1 for t in towns if t.precedes(a, b) and not t.precedes(b, a)
-                    )
+        memo: dict[tuple[str, str], int] = {}
+
+        def before(a: str, b: str, memo: dict[tuple[str, str], int] = memo) -> int:
+            if (a, b) not in memo:
+                memo[a, b] = sum(
+                    1 for t in towns if t.precedes(a, b) and not t.precedes(b, a)
+                )
+            return memo[a, b]
+
         order = list(chain)
         for _ in range(len(order) ** 2):
             moved = False
             for i in range(len(order) - 1):
                 a, b = order[i], order[i + 1]
                 if (
-                    before[b, a] > before[a, b]
-                    and before[b, a] / n_towns >= min_support
+                    before(b, a) > before(a, b)
+                    and before(b, a) / n_towns >= min_support
                 ):
                     order[i], order[i + 1] = b, a
                     swaps.append((a, b))
