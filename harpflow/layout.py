@@ -404,7 +404,15 @@ def existing_layout(flow: Flow) -> Layout:
             out.nodes[n] for n, d in graph.nodes(data=True) if d.get("pool_id") == p.id
         ]
         boxes += [out.lanes[ln.id] for ln in flow.lanes if ln.pool == p.id]
-        out.pools[p.id] = _around(boxes, PADDING, header=POOL_HEADER)
+        if boxes:
+            out.pools[p.id] = _around(boxes, PADDING, header=POOL_HEADER)
+            continue
+        # A black-box pool with no coordinates: a band below everything.
+        drawn = [*out.nodes.values(), *out.lanes.values(), *out.pools.values()]
+        x0 = min((b[0] for b in drawn), default=0.0)
+        x1 = max((b[0] + b[2] for b in drawn), default=600.0)
+        y = max((b[1] + b[3] for b in drawn), default=0.0) + 2 * PADDING
+        out.pools[p.id] = (x0, y, max(x1 - x0, 600.0), 60.0)
     below: dict[str, float] = {}
     for rid, kind, targets, bounds, table in [
         *(

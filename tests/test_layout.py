@@ -245,3 +245,16 @@ def test_layout_of_real_flows(path: Path) -> None:
     lay = layout(flow)
     check_layout(flow, lay)
     assert layout(flow) == lay
+
+
+def test_existing_layout_puts_a_black_box_pool_below_the_rest() -> None:
+    flow = Flow()
+    flow.add_pool("P", "市役所")
+    flow.add_pool("Q", "住民")  # no process, no nodes, no coordinates
+    flow.add_node("a", type="startEvent", pool_id="P", bounds=(100, 0, 36, 36))
+    flow.add_node("b", pool_id="P", bounds=(200, -22, 100, 80))
+    flow.add_pool_message("m", "Q", "a")
+    lay = existing_layout(flow)
+    assert not overlap(lay.pools["P"], lay.pools["Q"])
+    assert lay.pools["Q"][1] > lay.nodes["b"][1] + lay.nodes["b"][3]
+    assert len(lay.pool_messages["m"]) >= 2
