@@ -278,8 +278,12 @@ def write_report(
     context = _context(result, pivot, {k: f"figures/{k}.svg" for k in plots}, title)
     written["README.md"] = _render("README.md.j2", context, markdown=True)
     written["index.html"] = _render("index.html.j2", context, markdown=False)
+    umask = os.umask(0)
+    os.umask(umask)
     for rel, data in sorted(written.items()):
         atomic_write(folder / rel, data)
+        # readable like any file the user creates (temporary files are 0600)
+        os.chmod(folder / rel, 0o666 & ~umask)
     return folder
 
 
