@@ -750,7 +750,7 @@ def test_yaml_top_level_list_and_empty_steps() -> None:
         read_yaml(b"   \n")
 
 
-def test_processes_step_tables_all_read() -> None:
+def test_processes_step_tables_all_read_and_round_trip() -> None:
     from conftest import PROCESSES
 
     files = [
@@ -766,6 +766,10 @@ def test_processes_step_tables_all_read() -> None:
         for path in files:
             flow = read(path)
             assert len(flow.nodes) > 0, path
+            want = signature(flow)
+            formats = ("yaml", "csv", "xlsx") if "standard" in path.parts else ("csv",)
+            for fmt in formats:
+                assert signature(_reread(flow, fmt)) == want, (path, fmt)
 
 
 # -- property: random step tables round-trip YAML <-> CSV <-> XLSX --------------
