@@ -289,7 +289,6 @@ def write_support_bpmn(rec: Recommendation, dest: Any = None) -> bytes | None:
         di.set(bioc + "stroke", stroke)
         di.set(color + "border-color", stroke)
     etree.cleanup_namespaces(root, top_nsmap={"bioc": BIOC_NS, "color": COLOR_NS})
-    out = etree.tostring(
-        root, xml_declaration=True, encoding="UTF-8", pretty_print=True
-    )
+    etree.indent(root, space="  ")
+    out = etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
     return emit(out, dest)
