@@ -150,26 +150,37 @@ def barycenter_order(
     pred: Mapping[str, list[str]],
     sweeps: int = 4,
 ) -> None:
-    """Barycenter ordering within columns, never mixing bands (in place)."""
+    """Reorder each column by the barycenter heuristic, in place.
+
+    Sweeps alternate left to right (a node follows the mean position of its
+    predecessors) and right to left (of its successors). A node's position
+    is its band, then its place in the column, so nodes never leave their
+    band; ties keep the current order.
+
+    Examples
+    --------
+    >>> cols = {0: ["a", "b"], 1: ["y", "x"]}
+    >>> succ = {"a": ["x"], "b": ["y"], "x": [], "y": []}
+    >>> pred = {"a": [], "b": [], "x": ["a"], "y": ["b"]}
+    >>> barycenter_order(cols, dict.fromkeys("abxy", 0), succ, pred)
+    >>> cols[1]
+    ['x', 'y']
+    """
     keys = sorted(columns)
+    pos: dict[str, float] = {}
 
-    def position() -> dict[str, float]:
-        pos: dict[str, float] = {}
-        for c in keys:
-            for i, n in enumerate(columns[c]):
-                pos[n] = band_of[n] * 10_000 + i
-        return pos
+    def place(c: int) -> None:
+        for i, n in enumerate(columns[c]):
+            pos[n] = band_of[n] * 10_000 + i
 
+    for c in keys:
+        place(c)
     for sweep in range(sweeps):
-        down = sweep % 2 == 0
-        for c in keys if down else reversed(keys):
-            pos = position()
-            near_of = pred if down else succ
+        near_of = pred if sweep % 2 == 0 else succ
+        for c in keys if sweep % 2 == 0 else reversed(keys):
 
             def key(
-                item: tuple[int, str],
-                pos: dict[str, float] = pos,
-                near_of: Mapping[str, list[str]] = near_of,
+                item: tuple[int, str], near_of: Mapping[str, list[str]] = near_of
             ) -> tuple[int, float, int]:
                 i, n = item
                 near = [pos[m] for m in near_of[n] if m in pos]
@@ -177,6 +188,7 @@ def barycenter_order(
                 return (band_of[n], bary, i)
 
             columns[c] = [n for _, n in sorted(enumerate(columns[c]), key=key)]
+            place(c)
 
 
 # -- placement ------------------------------------------------------------
