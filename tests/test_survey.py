@@ -17,6 +17,7 @@ from conftest import PROCESSES
 
 from harpflow.cli import main
 from harpflow.errors import HarpflowError
+from harpflow.render.report_assets import write_csv
 from harpflow.survey import COLUMNS, Survey, SurveyResult, town_distances
 from harpflow.survey_run import progress_enabled, run_tasks
 
@@ -180,7 +181,9 @@ def test_one_process_gives_the_same_result(small: Path, local: SurveyResult) -> 
     _assert_same(Survey.load(small).run(jobs=1, progress=False), local)
 
 
-def test_dask_cluster_gives_the_same_result(small: Path, local: SurveyResult) -> None:
+def test_dask_cluster_gives_the_same_result(
+    small: Path, local: SurveyResult, tmp_path: Path
+) -> None:
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
@@ -193,7 +196,15 @@ def test_dask_cluster_gives_the_same_result(small: Path, local: SurveyResult) ->
     ):
         assert len(client.scheduler_info()["workers"]) == 2
         on_dask = Survey.load(small).run(client=client, progress=False)
+        # the command line connects to the same scheduler by its address
+        args = ["survey", str(small), "-o", str(tmp_path), "--json"]
+        args += ["--scheduler", cluster.scheduler_address]
+        cli = CliRunner().invoke(main, args)
     _assert_same(on_dask, local)
+    assert cli.exit_code == 0, cli.output
+    for name in ("divergence", "changes", "town_distances"):
+        expected = write_csv(getattr(local, name))
+        assert (tmp_path / f"{name}.csv").read_bytes() == expected, name
 
 
 # -- errors -------------------------------------------------------------------
