@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import PROCESSES
+from conftest import PROCESSES, corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -237,6 +237,21 @@ def test_medoid_base(std: harpflow.Flow) -> None:
     assert rec.base_kind == "medoid" and rec.base is towns[2]
     assert score(towns[2], rec.flow).total == pytest.approx(0.0, abs=1e-9)
     assert rec.fit_gap_frame().set_index("town").loc["T02", "before"] == 0.0
+
+
+def test_hdbpmn_exercise_without_standard() -> None:
+    folder = corpus("hdbpmn", "data", "annotations", "ex04")
+    flows = []
+    for path in sorted(folder.glob("*.bpmn")):
+        flow = harpflow.read(path)
+        flow.town = path.stem
+        flows.append(flow)
+    rec = unify(flows)
+    assert rec.base_kind == "medoid" and rec.sound
+    fit = rec.fit_gap_frame()
+    assert len(fit) == len(flows)
+    assert fit["before"].min() == 0.0  # the medoid itself
+    assert fit["after"].mean() <= fit["before"].mean() + 0.05
 
 
 # -- soundness ----------------------------------------------------------------
