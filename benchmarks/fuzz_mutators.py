@@ -415,7 +415,15 @@ def _zip_mutation(rng: random.Random, data: bytes) -> bytes:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             members = [(info.filename, zf.read(info)) for info in zf.infolist()]
-    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError):
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        ValueError,
+        RuntimeError,
+        EOFError,
+        NotImplementedError,
+        zlib.error,
+    ):
         return rng.choice(BYTE_MUTATORS)(rng, data)
     if not members:
         return data
