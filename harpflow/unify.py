@@ -16,7 +16,7 @@ perform it. It then builds one flow:
 3. town practices: parts of the towns' flows that the base lacks (extra
    steps, waits, rework loops with their decisions) are clustered across
    towns by where they attach and by label similarity, and a cluster that
-   ``min_support`` of the towns follow is copied in;
+   ``min_support`` of the towns follow at one place is copied in there;
 4. every construction step is checked with
    :func:`harpflow.behaviour.soundness` (outside bodies' parts that a
    message starts are checked as instances of their own); a step that
@@ -718,25 +718,24 @@ def _build(
     ]
     clusters = cluster_fragments(fragments, gloss)
     practice_towns: dict[str, tuple[int, ...]] = {}
-    ranked = sorted(clusters, key=lambda c: (-len(c.towns), int(c.id[1:])))
+    ranked = sorted(clusters, key=lambda c: (-len(c.placed), int(c.id[1:])))
     for cl in ranked:
         reason = f"followed by {len(cl.towns)} of {n} towns"
-        if (
-            share(cl.towns) >= min_support
-            and cl.representative.entries
-            and (cl.representative.exits)
-        ):
+        rep = cl.representative
+        if share(cl.placed) >= min_support and rep.entries and rep.exits:
             snapshot = result.copy()
-            new = insert_practice(result, cl, views[cl.representative.town])
+            new = insert_practice(result, cl, views[rep.town])
             if sound_check(result).sound:
                 for nid in new:
-                    practice_towns[nid] = cl.towns
+                    practice_towns[nid] = cl.placed
                     _base_lane(result, nid, base, gloss)
                 continue
             result = snapshot
             reason += "; cannot be placed soundly"
-        elif share(cl.towns) >= min_support:
+        elif share(cl.placed) >= min_support:
             reason += "; attaches to no step of the flow"
+        elif share(cl.towns) >= min_support:
+            reason += f", {len(cl.placed)} of them at one place"
         options.append(_practice_option(cl, views, n, reason))
     options.sort(key=lambda o: (-o.support, o.kind, _natural(o.id)))
 

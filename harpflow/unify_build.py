@@ -527,6 +527,12 @@ class Cluster:
         """Indexes of the towns that follow the practice."""
         return tuple(sorted({m.town for m in self.members}))
 
+    @property
+    def placed(self) -> tuple[int, ...]:
+        """Indexes of the towns that follow it where the representative is."""
+        sig = self.representative.signature
+        return tuple(sorted({m.town for m in self.members if m.signature == sig}))
+
 
 def fragments_of(
     index: int, town: TownView, result: Flow, base_index: dict[str, int]
@@ -686,12 +692,16 @@ def cluster_fragments(
         else:
             clusters.append(Cluster(f"P{len(clusters) + 1}", [frag], frag))
     for cl in clusters:
-        if len(cl.members) > 2:
-            totals = [
-                sum(_fragment_similarity(m, o, sim) for o in cl.members if o is not m)
-                for m in cl.members
-            ]
-            cl.representative = cl.members[totals.index(max(totals))]
+        # The representative attaches where most members do, and is the
+        # member most like the others among those.
+        sigs = [m.signature for m in cl.members]
+        common = max(sigs, key=lambda sig: (sigs.count(sig), -sigs.index(sig)))
+        placed = [m for m in cl.members if m.signature == common]
+        totals = [
+            sum(_fragment_similarity(m, o, sim) for o in cl.members if o is not m)
+            for m in placed
+        ]
+        cl.representative = placed[totals.index(max(totals))]
     return clusters
 
 
@@ -711,12 +721,16 @@ def insert_practice(result: Flow, cluster: Cluster, town: TownView) -> list[str]
         data["practice"] = cluster.id
         result.add_node(nid, **data)
         new[n] = nid
+    cut: dict[str, dict[str, Any]] = {}
     for u, v in frag.cut:
         if result.graph.has_edge(u, v):
+            cut.setdefault(u, _edge_attrs(result, u, v))
             result.remove_edge(u, v)
     for base, p, n in frag.entries:
         if not result.graph.has_edge(base, new[n]):
-            result.add_edge(base, new[n], **_town_edge(src, p, n))
+            # The wording of a decision's branch is the result's own.
+            attrs = cut.get(base) or _town_edge(src, p, n)
+            result.add_edge(base, new[n], **attrs)
     for a, b in frag.inner:
         result.add_edge(new[a], new[b], **_town_edge(src, a, b))
     for n, s, base in frag.exits:
