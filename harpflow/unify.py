@@ -1,8 +1,8 @@
 """The recommended flow (推奨フロー): many towns unified into one sound flow.
 
 :func:`unify` lines every town's flow up against a base flow -- the
-standard when one is given, otherwise the *medoid* town, the one whose
-mean divergence to the others is smallest [5]_ -- and counts, for every
+standard when one is given, otherwise the *medoid* town, the sound one
+whose mean divergence to the others is smallest [5]_ -- and counts, for every
 step, order relation, decision and hand-off of the base, the towns that
 perform it. It then builds one flow:
 
@@ -93,6 +93,7 @@ References
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -511,7 +512,10 @@ def _required(base: Flow, required: Required) -> frozenset[str]:
 
 
 def medoid(
-    flows: Sequence[Flow], *, glossary: Glossary | None = None
+    flows: Sequence[Flow],
+    *,
+    glossary: Glossary | None = None,
+    among: Collection[int] | None = None,
 ) -> tuple[int, list[float]]:
     """The flow with the smallest mean divergence to the others.
 
@@ -519,13 +523,17 @@ def medoid(
     ----------
     flows : sequence of Flow
     glossary : Glossary, optional
+    among : collection of int, optional
+        Positions the medoid may be chosen from (all by default); the mean
+        is still taken over all the flows.
 
     Returns
     -------
     index : int
         Position of the medoid (the first one on ties).
     means : list of float
-        Every flow's mean divergence to the others.
+        Mean divergence of every candidate to the others (``nan`` for the
+        flows not among the candidates).
 
     Notes
     -----
@@ -553,14 +561,18 @@ def medoid(
     n = len(flows)
     if n == 0:
         raise ModelError("no flows to choose a medoid from")
+    chosen = set(range(n)) if among is None else set(among) & set(range(n))
+    if not chosen:
+        raise ModelError("no candidate for the medoid")
     sums = [0.0] * n
     for i in range(n):
         for j in range(i + 1, n):
-            d = score(flows[i], flows[j], glossary=gloss).total
-            sums[i] += d
-            sums[j] += d
-    means = [s / max(1, n - 1) for s in sums]
-    return min(range(n), key=lambda i: (means[i], i)), means
+            if i in chosen or j in chosen:
+                d = score(flows[i], flows[j], glossary=gloss).total
+                sums[i] += d
+                sums[j] += d
+    means = [s / max(1, n - 1) if i in chosen else math.nan for i, s in enumerate(sums)]
+    return min(chosen, key=lambda i: (means[i], i)), means
 
 
 def _identity(flow: Flow) -> Matching:
@@ -582,7 +594,8 @@ def unify(
     flows : iterable of Flow
         The towns' flows (names from ``flow.town``, else ``flow.name``).
     standard : Flow, optional
-        The standard to align to; without it, the medoid town.
+        The standard to align to; without it, the medoid town (chosen among
+        the sound flows when there are any).
     min_support : float
         Share of towns (0 < x <= 1) that a step, hand-off or practice needs
         to be in the flow; order changes need it too.
@@ -610,7 +623,8 @@ def unify(
     gloss = glossary or default_glossary()
     names = _names(flows)
     if standard is None:
-        index, _ = medoid(flows, glossary=gloss)
+        sound = [i for i, f in enumerate(flows) if sound_check(f).sound]
+        index, _ = medoid(flows, glossary=gloss, among=sound or None)
         base, base_kind = flows[index], "medoid"
     else:
         index, base, base_kind = -1, standard, "standard"

@@ -254,6 +254,22 @@ def test_hdbpmn_exercise_without_standard() -> None:
     assert fit["after"].mean() <= fit["before"].mean() + 0.05
 
 
+def test_medoid_is_chosen_among_sound_flows(std: harpflow.Flow) -> None:
+    broken = []
+    for i in range(2):
+        flow = std.copy()
+        flow.town = f"U{i}"
+        _ = flow.add_node("dangling", label="どこにもつながらない作業")
+        broken.append(flow)
+    sound = _towns(std, "V01", 1, 1)[0]
+    flows = [*broken, sound]
+    assert medoid(flows)[0] == 0
+    index, means = medoid(flows, among=[2])
+    assert index == 2 and means[0] != means[0]  # nan for non-candidates
+    rec = unify(flows)
+    assert rec.base is sound and rec.sound
+
+
 # -- soundness ----------------------------------------------------------------
 
 
