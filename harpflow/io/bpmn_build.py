@@ -49,15 +49,13 @@ _DOC, _STD_LOOP, _MULTI_LOOP = (
 )
 _DEF_TAGS = {M + name: trigger for name, trigger in TRIGGERS.items()}
 _DEF_REF = M + "eventDefinitionRef"
-#: The children :func:`_scan` looks at (lxml filters them without Python).
-_SCANNED = (_DOC, _STD_LOOP, _MULTI_LOOP, _DEF_REF, *_DEF_TAGS)
 
 
 def _scan(st: State, el: etree._Element, attrs: dict[str, Any]) -> None:
     """One pass over a node's children: documentation, trigger, loop."""
     docs: list[str] = []
     found: list[str] = []
-    for child in el.iterchildren(*_SCANNED):
+    for child in el:
         tag = child.tag
         if tag == _DOC:
             text = text_of(child)
@@ -148,7 +146,10 @@ def _di(root: etree._Element, st: State) -> tuple[dict[str, Bounds], dict[str, A
                     ref = resolve(ref, ids)
                 if not ref or ref in bounds:
                     continue
-                b = el.find(dc_bounds)
+                # Bounds is the first child but for an optional extension.
+                b = el[0] if len(el) else None
+                if b is not None and b.tag != dc_bounds:
+                    b = next(el.iterchildren(dc_bounds), None)
                 if b is not None:
                     get = b.get
                     bounds[ref] = (
