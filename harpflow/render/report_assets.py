@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from harpflow.survey import SurveyResult
 
 __all__ = [
+    "HEATMAP_TOWNS",
     "SHEETS",
     "figures",
     "mean_distances",
@@ -40,6 +41,9 @@ SHEETS = {
     "fit-gap": "fit_gap",
     "requirements": "requirements",
 }
+
+#: Most towns drawn in the heatmap (those furthest from the standard).
+HEATMAP_TOWNS = 50
 
 _FIXED = _dt.datetime(2000, 1, 1, 0, 0, 0)
 _SALT = "harpflow"
@@ -110,12 +114,16 @@ def _fixed_zip(data: bytes) -> bytes:
 
 
 def save_svg(fig: Any) -> bytes:
-    """A matplotlib figure as SVG bytes that do not change between runs."""
+    """A matplotlib figure as SVG bytes that do not change between runs.
+
+    Text stays text (``svg.fonttype`` ``none``): small files, fast to write,
+    drawn by the viewer's fonts (any Japanese font).
+    """
     import matplotlib
 
     buf = io.BytesIO()
-    with matplotlib.rc_context({"svg.hashsalt": _SALT, "svg.fonttype": "path"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None})
+    with matplotlib.rc_context({"svg.hashsalt": _SALT, "svg.fonttype": "none"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     return buf.getvalue()
 
 
@@ -123,7 +131,9 @@ def figures(result: SurveyResult, pivot: pd.DataFrame) -> dict[str, bytes]:
     """The report's plots (:mod:`harpflow.render.plots`) as SVG, by stem.
 
     ``divergence-heatmap`` (town × procedure, the frame of
-    :func:`harpflow.render.report.divergence_pivot`), ``change-kinds``
+    :func:`harpflow.render.report.divergence_pivot`; at most
+    :data:`HEATMAP_TOWNS` towns, those with the highest mean divergence),
+    ``change-kinds``
     (changes of each town by kind), ``divergence-by-area`` (spread of the
     divergence per area) and ``town-dendrogram`` (towns clustered by their
     mean distance over the procedures they share). A plot without data is
@@ -134,9 +144,20 @@ def figures(result: SurveyResult, pivot: pd.DataFrame) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     if pivot.empty:
         return out
-    long = pivot.reset_index().melt(id_vars="town", var_name="procedure")
+    shown, title = pivot, "標準フローとの乖離度 (divergence)"
+    if len(pivot) > HEATMAP_TOWNS:
+        # the towns furthest from the standard; the table has them all
+        order = pivot.mean(axis=1).sort_values(ascending=False, kind="stable")
+        shown = pivot.loc[
+            sorted(order.index[:HEATMAP_TOWNS], key=list(pivot.index).index)
+        ]
+        title = (
+            f"乖離度の大きい {HEATMAP_TOWNS} 団体 "
+            f"(the {HEATMAP_TOWNS} towns furthest from the standard)"
+        )
+    long = shown.reset_index().melt(id_vars="town", var_name="procedure")
     long = long.rename(columns={"value": "divergence"}).dropna()
-    out["divergence-heatmap"] = save_svg(plots.divergence_heatmap(long))
+    out["divergence-heatmap"] = save_svg(plots.divergence_heatmap(long, title=title))
     names = {t: town.name for t, town in result.towns.items()}
     if not result.changes.empty:
         changes = result.changes.assign(town=result.changes["town"].map(names))
