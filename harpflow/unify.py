@@ -750,7 +750,7 @@ def _build(
             reason += "; attaches to no step of the flow"
         elif share(cl.towns) >= min_support:
             reason += f", {len(cl.placed)} of them at one place"
-        options.append(_practice_option(cl, views, n, reason))
+        options.append(_practice_option(cl, views, n, reason, base, gloss))
     options.sort(key=lambda o: (-o.support, o.kind, _natural(o.id)))
 
     # 4. Reading order, support on the elements, final check.
@@ -852,12 +852,20 @@ def _drop_one_by_one(
 
 
 def _practice_option(
-    cl: Cluster, views: Sequence[TownView], n: int, reason: str
+    cl: Cluster,
+    views: Sequence[TownView],
+    n: int,
+    reason: str,
+    base: Flow,
+    gloss: Glossary,
 ) -> Option:
     rep = cl.representative
     flow = views[rep.town].flow
     steps = [flow.nodes[x] for x in rep.nodes if is_step(flow, x)]
-    lanes = dict.fromkeys(s.lane or "" for s in steps)
+    names = {gloss.lane(x): x for x in reversed(base.lane_names())}
+    lanes = dict.fromkeys(
+        names.get(gloss.lane(s.lane), s.lane) for s in steps if s.lane
+    )
     fids = tuple(dict.fromkeys(f for s in steps for f in s.function_ids))
     return Option(
         "practice",

@@ -654,7 +654,11 @@ def _label_agreement(
 
 
 def cluster_fragments(
-    fragments: Sequence[Fragment], glossary: Glossary, *, threshold: float = 0.5
+    fragments: Sequence[Fragment],
+    glossary: Glossary,
+    *,
+    threshold: float = 0.5,
+    strong: float = 0.8,
 ) -> list[Cluster]:
     """Group equivalent fragments of different towns.
 
@@ -662,10 +666,12 @@ def cluster_fragments(
     result and their step labels agree (mean best label similarity at least
     ``threshold``) or both are waits of one kind (the same event types and
     triggers); or when they share the step before or the step after them
-    and their labels agree. Fragments are taken in town order and join the
-    first cluster that fits (one at the same place first) and holds nothing
-    of their town yet: a leader clustering, deterministic for a given
-    order.
+    and their labels agree; or, wherever they are, when their labels agree
+    strongly (at least ``strong``). Fragments are taken in town order and
+    join the first cluster that fits (one at the same place first) and
+    holds nothing of their town yet: a leader clustering, deterministic for
+    a given order. A cluster's :attr:`Cluster.placed` towns are those that
+    follow it where its representative attaches.
     """
     sim = _label_similarity(glossary)
     clusters: list[Cluster] = []
@@ -677,9 +683,10 @@ def cluster_fragments(
         if lead.signature == frag.signature:
             return _fragment_similarity(lead, frag, sim) >= threshold
         (ea, xa), (eb, xb) = lead.signature, frag.signature
+        agree = _label_agreement(lead, frag, sim)
         if set(ea) & set(eb) or set(xa) & set(xb):
-            return _label_agreement(lead, frag, sim) >= threshold
-        return False
+            return agree >= threshold
+        return agree >= strong
 
     for frag in fragments:
         # The same place first, then places that share a side.
