@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harpflow.diff import FlowDiff, diff
 from harpflow.errors import (
     FormatError,
     HarpflowError,
@@ -34,7 +35,6 @@ from harpflow.errors import (
     ModelError,
     ParseError,
 )
-from harpflow.diff import FlowDiff, diff
 from harpflow.io import read, write
 from harpflow.match import Matching, match
 from harpflow.model import Edge, Flow, Node
