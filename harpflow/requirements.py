@@ -130,6 +130,11 @@ def requirements_frame(rec: Recommendation) -> pd.DataFrame:
         note = ""
         if nid in rec.required and len(towns) / n < rec.min_support:
             note = "法定・必須として採用 / kept as required"
+        elif nid in rec.kept:
+            note = (
+                "支持は基準未満だが、外しても団体は平均で近づかない / kept: "
+                "leaving it out brings the towns no closer on average"
+            )
         rows.append(
             {
                 "step": nid,

@@ -17,7 +17,10 @@ perform it. It then builds one flow:
    steps, waits, rework loops with their decisions) are clustered across
    towns by where they attach and by label similarity, and a cluster that
    ``min_support`` of the towns follow at one place is copied in there;
-4. every construction step is checked with
+4. without a standard, each of these edits is kept only when it brings
+   the towns closer on average (``refine``), since the medoid is one town
+   among them rather than an agreed standard;
+5. every construction step is checked with
    :func:`harpflow.behaviour.soundness` (outside bodies' parts that a
    message starts are checked as instances of their own); a step that
    would make the flow unsound is undone and reported as an option
@@ -89,6 +92,9 @@ References
 .. [5] L. Kaufman and P. J. Rousseeuw, "Clustering by means of medoids",
    Statistical Data Analysis Based on the L1-Norm and Related Methods,
    1987, pp. 405-416.
+.. [6] X. Jiang, A. Münger and H. Bunke, "On median graphs: properties,
+   algorithms, and applications", IEEE Transactions on Pattern Analysis
+   and Machine Intelligence 23(10), 2001, pp. 1144-1151.
 """
 
 from __future__ import annotations
@@ -253,6 +259,10 @@ class Recommendation:
         Pairs of base steps put in the towns' order.
     lane_changes : list of tuple
         (step, base lane, new lane) for steps most towns do in another lane.
+    kept : frozenset of str
+        Base steps below the threshold that stay because leaving them out
+        brought the towns no closer (with ``refine``) or made the flow
+        unsound.
     """
 
     def __init__(
@@ -271,6 +281,7 @@ class Recommendation:
         swaps: list[tuple[str, str]],
         lanes: list[tuple[str, str, str]],
         glossary: Glossary,
+        kept: frozenset[str] = frozenset(),
     ) -> None:
         self.flow = flow
         self.base = base
@@ -285,6 +296,7 @@ class Recommendation:
         self.soundness = soundness
         self.swaps = swaps
         self.lane_changes = lanes
+        self.kept = kept
         self._glossary = glossary
         self._fit: dict[str, FitGap] = {}
 
@@ -586,6 +598,7 @@ def unify(
     min_support: float = 0.5,
     required: Required = None,
     glossary: Glossary | None = None,
+    refine: bool | None = None,
 ) -> Recommendation:
     """Unify many towns' flows of one procedure into a recommended flow.
 
@@ -604,6 +617,13 @@ def unify(
         the nodes whose ``required`` attribute is true (``必須``, ``yes``...)
         and the ids in the base's ``required`` metadata.
     glossary : Glossary, optional
+    refine : bool, optional
+        Keep each edit of the base (a step left out, the consensus lanes
+        and order, a practice put in) only when it lowers the towns' mean
+        divergence: a greedy step towards the median flow [6]_. By default
+        on without a standard (the base is then just one town) and off with
+        one (the standard's support rule alone decides). Costs one
+        divergence per town and edit.
 
     Returns
     -------
@@ -637,7 +657,12 @@ def unify(
         for i, f in enumerate(flows)
     ]
     req = _required(base, required)
-    return _build(base, base_kind, views, min_support, req, gloss)
+    judge = (
+        _Judge(base, views, gloss)
+        if (standard is None if refine is None else refine)
+        else None
+    )
+    return _build(base, base_kind, views, min_support, req, gloss, judge)
 
 
 def _build(
@@ -647,6 +672,7 @@ def _build(
     min_support: float,
     req: frozenset[str],
     gloss: Glossary,
+    judge: _Judge | None,
 ) -> Recommendation:
     n = len(views)
     base_index = {b: i for i, b in enumerate(base.graph)}
@@ -682,9 +708,15 @@ def _build(
         and not set(uv) & set(dropped)
     ]
     result = base.copy()
-    _drop(result, dropped, weak, req)
-    if not sound_check(result).sound:
-        result, dropped, weak = _drop_one_by_one(base, dropped, weak, req)
+    low = set(dropped)
+    if judge is not None:
+        dropped.sort(key=lambda b: (len(node_towns[b]), base_index[b]))
+        result, dropped, weak = _drop_one_by_one(base, dropped, weak, req, judge)
+    else:
+        _drop(result, dropped, weak, req)
+        if not sound_check(result).sound:
+            result, dropped, weak = _drop_one_by_one(base, dropped, weak, req)
+    kept_low = frozenset(low - set(dropped))
     for b in dropped:
         node = base.nodes[b]
         options.append(
@@ -716,13 +748,15 @@ def _build(
 
     # 2. Consensus lanes and order of consecutive steps.
     movable = {b for b in result.graph if is_step(result, b)}
+    snapshot = result.copy()
     lanes = lane_consensus(
         result, views, sorted(movable, key=base_index.__getitem__), min_support, gloss
     )
-    snapshot = result.copy()
     swaps = order_chains(result, views, movable, min_support)
     if swaps and not sound_check(result).sound:
         result, swaps = snapshot, []
+    if (lanes or swaps) and judge is not None and not judge(result):
+        result, lanes, swaps = snapshot, [], []
 
     # 3. Town practices.
     fragments = [
@@ -739,13 +773,16 @@ def _build(
         if share(cl.placed) >= min_support and rep.entries and rep.exits:
             snapshot = result.copy()
             new = insert_practice(result, cl, views[rep.town])
-            if sound_check(result).sound:
+            fits = sound_check(result).sound
+            if fits and (judge is None or judge(result)):
                 for nid in new:
                     practice_towns[nid] = cl.placed
                     _base_lane(result, nid, base, gloss)
                 continue
             result = snapshot
-            reason += "; cannot be placed soundly"
+            reason += (
+                "; brings the towns no closer" if fits else "; cannot be placed soundly"
+            )
         elif share(cl.placed) >= min_support:
             reason += "; attaches to no step of the flow"
         elif share(cl.towns) >= min_support:
@@ -788,6 +825,7 @@ def _build(
         swaps=swaps,
         lanes=lanes,
         glossary=gloss,
+        kept=kept_low,
     )
 
 
@@ -801,6 +839,33 @@ def _base_lane(flow: Flow, nid: str, base: Flow, gloss: Glossary) -> None:
     own = names.get(gloss.lane(lane))
     if own and own != lane:
         flow.update_node(nid, lane=own)
+
+
+class _Judge:
+    """Accepts a candidate flow only when the towns' mean divergence from it
+    is lower than from the flow accepted last."""
+
+    def __init__(self, base: Flow, views: Sequence[TownView], gloss: Glossary) -> None:
+        from harpflow.score import score
+
+        self.views = views
+        self.gloss = gloss
+        self.best = math.fsum(
+            score(base, v.flow, matching=v.matching, glossary=gloss).total
+            for v in views
+        ) / max(1, len(views))
+
+    def __call__(self, flow: Flow) -> bool:
+        from harpflow.score import score
+
+        candidate = rebuild(flow, flow_order(flow))
+        mean = math.fsum(
+            score(candidate, v.flow, glossary=self.gloss).total for v in self.views
+        ) / max(1, len(self.views))
+        if mean < self.best - 1e-9:
+            self.best = mean
+            return True
+        return False
 
 
 def _natural(text: str) -> tuple[Any, ...]:
@@ -830,22 +895,23 @@ def _drop_one_by_one(
     dropped: Sequence[str],
     weak: Sequence[tuple[str, str]],
     req: frozenset[str],
+    judge: _Judge | None = None,
 ) -> tuple[Flow, list[str], list[tuple[str, str]]]:
     """Leave out steps and hand-offs one at a time, each only if the flow
-    stays sound (in base order: deterministic)."""
+    stays sound (and the judge, if any, accepts it); deterministic."""
     result = base.copy()
     kept_nodes: list[str] = []
     kept_weak: list[tuple[str, str]] = []
     for uv in weak:
         trial = result.copy()
         _drop(trial, [], [uv], req)
-        if sound_check(trial).sound:
+        if sound_check(trial).sound and (judge is None or judge(trial)):
             result = trial
             kept_weak.append(uv)
     for b in dropped:
         trial = result.copy()
         _drop(trial, [b], [], req)
-        if sound_check(trial).sound:
+        if sound_check(trial).sound and (judge is None or judge(trial)):
             result = trial
             kept_nodes.append(b)
     return result, kept_nodes, kept_weak
