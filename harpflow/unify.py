@@ -62,18 +62,21 @@ True
 
 Notes
 -----
-Practices are copied from one representative town (the member most
-similar to the others); their wording and lane are that town's. A practice
-attaches at the result steps around it in the towns; towns that add
-different practices at the same place each need the threshold on their
-own, and a second practice at a place already taken is reported as an
-option when the two cannot be sequenced soundly. Parallelism that towns
-add (steps the base runs in sequence) is not adopted, and step types and
-media (paper instead of system) are not voted on: the result keeps the
-base's, and fit-gap reports the difference. Decisions of the
-base are kept even when few towns make them (dropping a decision would
-mean choosing a branch); their support is reported. Without a standard,
-the medoid costs one divergence per pair of towns.
+Practices are copied from one representative town (among the members
+that attach where most do, the one most similar to the others); their
+wording is that town's, their lane is named as the base names it when the
+glossary knows the two for one. Towns that add different practices at
+the same place each need the threshold on their own, and a second
+practice at a place already taken is reported as an option when the two
+cannot be sequenced soundly. Parallelism that towns add (steps the base
+runs in sequence) is not adopted, and step types and media (paper instead
+of system) are not voted on: the result keeps the base's, and fit-gap
+reports the difference. Decisions of the base are kept even when few
+towns make them (dropping a decision would mean choosing a branch); their
+support is reported. Support counts the towns whose step the matcher
+pairs with the base's, so a step worded beyond the matcher's reach counts
+as not performed. Without a standard, the medoid costs one divergence per
+pair of towns and ``refine`` one per town and edit.
 
 References
 ----------
