@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from harpflow.model import Flow
+from harpflow.errors import ModelError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -108,10 +108,6 @@ def colour_of(support: float, min_support: float) -> tuple[str, str]:
     return "#FFCDD2", "#B71C1C"
 
 
-def _row_order(flow: Flow) -> list[str]:
-    return [n for n in flow.graph if flow.graph.nodes[n]["type"]]
-
-
 def requirements_frame(rec: Recommendation) -> pd.DataFrame:
     """The requirements table of a recommendation (see the module doc)."""
     import pandas as pd
@@ -121,7 +117,7 @@ def requirements_frame(rec: Recommendation) -> pd.DataFrame:
     n = max(1, len(rec.towns))
     rows: list[dict[str, Any]] = []
     flow = rec.flow
-    for nid in _row_order(flow):
+    for nid in flow.graph:
         if not is_step(flow, nid):
             continue
         node = flow.nodes[nid]
@@ -271,7 +267,7 @@ def write_support_bpmn(rec: Recommendation, dest: Any = None) -> bytes | None:
         if local in ("sequenceFlow", "messageFlow"):
             try:
                 edge = flow.edge(model)
-            except Exception:
+            except ModelError:  # a flow the writer made itself
                 continue
             if local == "messageFlow" and edge.kind != "message":
                 continue
