@@ -71,7 +71,7 @@ from harpflow.survey_tasks import DIGITS, FlowFile, analyse_procedure, records
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Survey", "SurveyResult", "town_distances"]
+__all__ = ["COLUMNS", "Survey", "SurveyResult", "Town", "town_distances"]
 
 _log = logging.getLogger("harpflow.survey")
 
@@ -429,6 +429,9 @@ class SurveyResult:
         (bytes) and ``svg`` (bytes or None).
     towns : dict
         Town id -> :class:`Town`.
+    recommended_changes : DataFrame
+        The changes of each recommended flow against its standard (columns
+        of ``changes``, town ``*``).
     """
 
     flows: pd.DataFrame
@@ -446,7 +449,6 @@ class SurveyResult:
     @classmethod
     def assemble(cls, survey: Survey, outputs: list[dict[str, Any]]) -> SurveyResult:
         """Gather the outputs of the procedure tasks into sorted tables."""
-        import pandas as pd
 
         tables: dict[str, list[dict[str, Any]]] = {k: [] for k in COLUMNS}
         own_changes: list[dict[str, Any]] = []
@@ -484,7 +486,7 @@ class SurveyResult:
             **frames,
             recommended=recommended,
             towns=survey.towns,
-            recommended_changes=pd.DataFrame(own_changes, columns=COLUMNS["changes"]),
+            recommended_changes=_frame("changes", own_changes),
         )
 
     def tables(self) -> dict[str, pd.DataFrame]:
