@@ -126,3 +126,17 @@ def test_mean_distances_is_symmetric_with_zero_diagonal(result: SurveyResult) ->
     assert list(m.index) == list(m.columns) == sorted(result.towns)
     assert (m.values == m.values.T).all()
     assert (m.values.diagonal() == 0).all()
+
+
+def test_a_tree_without_town_flows_gives_a_short_report(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "standard" / "01-jumin").mkdir(parents=True)
+    (tree / "standard" / "01-jumin" / "tennyu.yaml").write_bytes(
+        (PROCESSES / "standard" / "01-jumin" / "tennyu.yaml").read_bytes()
+    )
+    result = Survey.load(tree).run(jobs=1, progress=False)
+    assert result.divergence.empty and result.errors.empty
+    out = result.report(tmp_path / "out")
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert "no town flow was compared" in readme
+    assert (out / "divergence.csv").read_text(encoding="utf-8").startswith("town,")
