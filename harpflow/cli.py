@@ -384,7 +384,8 @@ def unify_cmd(
         return
     click.echo(
         f"recommended flow: {len(rec.flow.steps())} steps from {len(rec.towns)} towns "
-        f"({rec.base_kind}), {len(rec.options)} options, sound: {rec.sound}"
+        f"({rec.base_kind}{': ' + str(rec.base.town) if rec.base.town else ''}), "
+        f"{len(rec.options)} options, sound: {rec.sound}"
     )
     for row in rec.requirements().to_dict("records"):
         click.echo(

@@ -362,11 +362,12 @@ class Recommendation:
         return write_support_bpmn(self, dest)
 
     def to_dict(self) -> dict[str, Any]:
-        """Stable keys: base, towns, min_support, sound, nodes, edges,
-        options."""
+        """Stable keys: base, base_town, towns, min_support, sound, nodes,
+        edges, options."""
         n = max(1, len(self.towns))
         return {
             "base": self.base_kind,
+            "base_town": self.base.town,
             "towns": list(self.towns),
             "min_support": self.min_support,
             "sound": self.sound,
