@@ -85,7 +85,7 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -309,27 +309,92 @@ def _structural(graph: nx.DiGraph) -> set[tuple[str, str]] | None:
 
 def _descendants(graph: nx.DiGraph) -> dict[str, set[str]]:
     """Every node's descendants, in one pass over the condensation."""
-    nodes = list(graph)
-    bit = {n: 1 << i for i, n in enumerate(nodes)}
-    cond = nx.condensation(graph)
-    members = nx.get_node_attributes(cond, "members")
-    below: dict[int, int] = {}
-    for comp in reversed(list(nx.topological_sort(cond))):
-        bits = 0
-        for succ in cond.successors(comp):
-            bits |= below[succ]
-            for n in members[succ]:
-                bits |= bit[n]
-        if len(members[comp]) > 1:
-            for n in members[comp]:
-                bits |= bit[n]
-        below[comp] = bits
-    mapping = cond.graph["mapping"]
-    out = {}
-    for n in nodes:
-        bits = below[mapping[n]]
-        out[n] = {m for m in nodes if bits & bit[m] and m != n}
+    return _reach(list(graph), graph.succ)
+
+
+def _reach(
+    nodes: Sequence[str], succ: Mapping[str, Iterable[str]]
+) -> dict[str, set[str]]:
+    """Every node's descendants, the node itself left out.
+
+    Each set lists its members in the order of ``nodes``.
+    """
+    out: dict[str, set[str]] = {}
+    for n, bits in _reach_bits(nodes, succ).items():
+        found: set[str] = set()
+        while bits:
+            low_bit = bits & -bits
+            found.add(nodes[low_bit.bit_length() - 1])
+            bits ^= low_bit
+        out[n] = found
     return out
+
+
+def _reach_bits(
+    nodes: Sequence[str], succ: Mapping[str, Iterable[str]]
+) -> dict[str, int]:
+    """Every node's descendants as a bit set over the indices of ``nodes``.
+
+    Strongly connected components are found by Tarjan's algorithm, which
+    completes a component only after every component it reaches, so one
+    pass in that order gathers each component's descendants. A node's own
+    bit is always clear, even on a cycle through it.
+    """
+    index = {n: i for i, n in enumerate(nodes)}
+    num: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    comp_of: dict[str, int] = {}
+    comp_bits: list[int] = []
+    below: list[int] = []
+    for root in nodes:
+        if root in num:
+            continue
+        num[root] = low[root] = len(num)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(succ[root]))]
+        while work:
+            v, it = work[-1]
+            for w in it:
+                if w not in num:
+                    num[w] = low[w] = len(num)
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(succ[w])))
+                    break
+                if w in on_stack and num[w] < low[v]:
+                    low[v] = num[w]
+            else:
+                work.pop()
+                if work and low[v] < low[work[-1][0]]:
+                    low[work[-1][0]] = low[v]
+                if low[v] != num[v]:
+                    continue
+                k = len(comp_bits)
+                members = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp_of[w] = k
+                    members.append(w)
+                    if w == v:
+                        break
+                own = 0
+                for m in members:
+                    own |= 1 << index[m]
+                bits = 0
+                for m in members:
+                    for w in succ[m]:
+                        c = comp_of[w]
+                        if c != k:
+                            bits |= below[c] | comp_bits[c]
+                if len(members) > 1:
+                    bits |= own
+                comp_bits.append(own)
+                below.append(bits)
+    return {n: below[comp_of[n]] & ~(1 << index[n]) for n in nodes}
 
 
 def _dominates(dom: dict[object, object], a: object, b: object) -> bool:

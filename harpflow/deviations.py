@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
+from harpflow.flowcache import sequence_graph
 from harpflow.glossary import Glossary, default_glossary
 from harpflow.model import Flow, Node
 
@@ -189,7 +190,7 @@ def _extra_code(node: Node, town: Flow, gloss: Glossary) -> str | None:
 
 def _after_output(standard: Flow, town: Flow, s_id: str, t_id: str) -> bool:
     """True when the town does an output step before this approval step."""
-    graph = town.sequence_graph()
+    graph = sequence_graph(town)
     before = nx.ancestors(graph, t_id) - nx.descendants(graph, t_id)
     return any(_has(_text(town.nodes[n]), _OUTPUT) for n in before)
 

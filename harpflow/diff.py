@@ -69,9 +69,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
 from harpflow.behaviour import DEFAULT_BOUND, Profile, profile
+from harpflow.flowcache import comparison, memo, sequence_graph
 from harpflow.glossary import Glossary, default_glossary
 from harpflow.model import ACTIVITY_TYPES, EVENT_TYPES, GATEWAY_TYPES, Flow, Node
 from harpflow.text import normalise
@@ -398,6 +397,17 @@ def diff(
     -------
     FlowDiff
     """
+    with comparison():
+        return _diff(standard, town, matching, glossary, bound)
+
+
+def _diff(
+    standard: Flow,
+    town: Flow,
+    matching: Matching | None,
+    glossary: Glossary | None,
+    bound: int,
+) -> FlowDiff:
     from harpflow import deviations
     from harpflow.match import match
     from harpflow.score import account
@@ -624,18 +634,21 @@ def _reorderings(
     # Order without the loops: a rework loop makes every step inside it
     # interleave with the others, which would hide a swap of two of them.
     reach_std, reach_town = _forward_reach(standard), _forward_reach(town)
+    bit_std = {n: 1 << i for i, n in enumerate(standard.graph)}
+    bit_town = {n: 1 << i for i, n in enumerate(town.graph)}
 
     def rel_town(b1: str, b2: str) -> str:
-        if b2 in reach_town[b1]:
+        if reach_town[b1] & bit_town[b2]:
             return "->"
-        return "<-" if b1 in reach_town[b2] else "+"
+        return "<-" if reach_town[b2] & bit_town[b1] else "+"
 
     conflicts: dict[int, set[int]] = {i: set() for i in range(len(pairs))}
     for i, j in itertools.combinations(range(len(pairs)), 2):
         (a1, b1), (a2, b2) = pairs[i], pairs[j]
-        if a2 in reach_std[a1] and a1 not in reach_std[a2]:
+        a1_a2, a2_a1 = reach_std[a1] & bit_std[a2], reach_std[a2] & bit_std[a1]
+        if a1_a2 and not a2_a1:
             rel_s = "->"
-        elif a1 in reach_std[a2] and a2 not in reach_std[a1]:
+        elif a2_a1 and not a1_a2:
             rel_s = "<-"
         else:
             continue
@@ -753,7 +766,11 @@ def _gateway_changes(
 def _back_edges(flow: Flow) -> list[tuple[str, str]]:
     """Sequence flows that close a cycle, found by depth-first search from
     the starts (then from any node not yet seen), in flow order."""
-    graph = flow.sequence_graph()
+    return memo(flow, "back_edges", _find_back_edges)
+
+
+def _find_back_edges(flow: Flow) -> list[tuple[str, str]]:
+    graph = sequence_graph(flow)
     order = list(flow.graph)
     roots = [n for n in order if graph.in_degree(n) == 0] + order
     state: dict[str, int] = {}
@@ -778,13 +795,15 @@ def _back_edges(flow: Flow) -> list[tuple[str, str]]:
     return back
 
 
-def _forward_reach(flow: Flow) -> dict[str, set[str]]:
-    """What each node reaches once the flows closing loops are taken out."""
-    from harpflow.behaviour import _descendants
+def _forward_reach(flow: Flow) -> dict[str, int]:
+    """What each node reaches once the flows closing loops are taken out,
+    as bit sets over the flow's node order."""
+    from harpflow.behaviour import _reach_bits
 
-    graph = nx.DiGraph(flow.sequence_graph())
-    graph.remove_edges_from(_back_edges(flow))
-    return _descendants(graph)
+    graph = sequence_graph(flow)
+    back = set(_back_edges(flow))
+    succ = {u: [v for v in graph.succ[u] if (u, v) not in back] for u in graph}
+    return _reach_bits(list(graph), succ)
 
 
 def _reentry(flow: Flow, node: str) -> str:
@@ -815,7 +834,7 @@ def _loop_changes(
     ):
         # Re-entry steps of the other flow's loops, seen from this flow.
         entries_there = {_reentry(other, v) for _, v in _back_edges(other)}
-        graph = flow.sequence_graph()
+        graph = sequence_graph(flow)
         reported: set[frozenset[str]] = set()
         for u, v in _back_edges(flow):
             entry = _reentry(flow, v)

@@ -75,6 +75,7 @@ from typing import TYPE_CHECKING, Any
 
 from harpflow.behaviour import Profile
 from harpflow.diff import lanes_differ
+from harpflow.flowcache import sequence_graph
 from harpflow.glossary import Glossary
 from harpflow.model import ACTIVITY_TYPES, EVENT_TYPES, Flow
 from harpflow.text import normalise
@@ -300,8 +301,8 @@ def _structure_ledger(
     ledger: _Ledger,
 ) -> None:
     all_kinds = (*_NODE_KINDS, *_ORDER_KINDS, "lane_changed", "type_changed")
-    s_edges = [(u, v) for u, v in standard.sequence_graph().edges()]
-    t_edges = [(u, v) for u, v in town.sequence_graph().edges()]
+    s_edges = [(u, v) for u, v in sequence_graph(standard).edges()]
+    t_edges = [(u, v) for u, v in sequence_graph(town).edges()]
     ledger.denominator = (
         standard.graph.number_of_nodes()
         + town.graph.number_of_nodes()
