@@ -168,7 +168,7 @@ def check_zip(data: bytes, limits: Limits, source: str) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
         return  # not a zip: the format's reader says what it expected
     if len(members) > MAX_ZIP_MEMBERS:
         raise LimitError(

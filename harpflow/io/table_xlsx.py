@@ -44,6 +44,7 @@ import datetime as _dt
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from typing import Any
 
 from harpflow.errors import LimitError, ParseError
@@ -76,6 +77,8 @@ _FIXED_W3C = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 _STEP_SHEETS = ("業務フロー", "steps")
 _HEADER_SCAN = 20
+#: Most empty rows in a row that a sheet may hold.
+_EMPTY_RUN = 10_000
 
 
 def _check_zip(data: bytes, source: str, max_unzipped: int) -> None:
@@ -84,7 +87,7 @@ def _check_zip(data: bytes, source: str, max_unzipped: int) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
         raise ParseError(f"not an XLSX workbook: {exc}", source=source) from None
     if len(infos) > MAX_MEMBERS:
         raise LimitError(
@@ -155,10 +158,12 @@ def parse_xlsx(
             if not named and not others:
                 raise ParseError("workbook has no step sheet", source=source)
             chosen = named[0] if named else others[0]
-        meta = _read_meta(wb["meta"]) if "meta" in names else {}
+        meta = _read_meta(wb["meta"], source) if "meta" in names else {}
         ws = wb[chosen]
         ws.reset_dimensions()
-        rows = _read_rows(ws.iter_rows(values_only=True), source, chosen)
+        rows = _read_rows(
+            _bounded(ws.iter_rows(values_only=True), source), source, chosen
+        )
     except ParseError:
         raise
     except Exception as exc:  # openpyxl parses each sheet lazily, as rows are read
@@ -170,10 +175,33 @@ def parse_xlsx(
     return meta, rows
 
 
-def _read_meta(ws: Any) -> dict[str, Any]:
+def _bounded(rows: Iterator[tuple[Any, ...]], source: str) -> Iterator[tuple[Any, ...]]:
+    """The rows of a sheet, refusing a long run of empty ones.
+
+    openpyxl fills a jump in row numbers (``<row r="4294967296">``) with
+    empty rows, one at a time; a run of more than :data:`_EMPTY_RUN` is
+    refused rather than walked.
+    """
+    empty = 0
+    for line, values in enumerate(rows, 1):
+        if any(v is not None for v in values):
+            empty = 0
+        else:
+            empty += 1
+            if empty > _EMPTY_RUN:
+                raise ParseError(
+                    f"more than {_EMPTY_RUN:,} empty rows in a row (does a row "
+                    "number jump?)",
+                    source=source,
+                    line=line,
+                )
+        yield values
+
+
+def _read_meta(ws: Any, source: str) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     ws.reset_dimensions()
-    for values in ws.iter_rows(values_only=True):
+    for values in _bounded(ws.iter_rows(values_only=True), source):
         if not values or values[0] is None:
             continue
         key = str(values[0]).strip()

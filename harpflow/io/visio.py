@@ -212,7 +212,7 @@ def check_package(data: bytes, name: str, max_bytes: int) -> None:
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError):
         raise ParseError(
             "not a Visio .vsdx package (not a zip archive)", source=name
         ) from None
