@@ -2,7 +2,8 @@
 
 Each function returns bytes that depend on the survey alone: CSV with
 ``\\n`` line ends in UTF-8; XLSX with fixed document times and zip member
-times; SVG plots saved with a fixed hash salt and no date.
+times (:mod:`harpflow.render.report_xlsx`); SVG plots saved with a fixed
+hash salt and no date.
 
 Examples
 --------
@@ -13,10 +14,7 @@ b'town,divergence\\nA,0.25\\n'
 
 from __future__ import annotations
 
-import datetime as _dt
 import io
-import re
-import zipfile
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -45,7 +43,6 @@ SHEETS = {
 #: Most towns drawn in the heatmap (those furthest from the standard).
 HEATMAP_TOWNS = 50
 
-_FIXED = _dt.datetime(2000, 1, 1, 0, 0, 0)
 _SALT = "harpflow"
 
 
@@ -67,50 +64,17 @@ def _cell(value: Any) -> Any:
 
 def write_xlsx(result: SurveyResult) -> bytes:
     """The sheets of :data:`SHEETS` in one workbook, byte-identical for the
-    same result (fixed document and zip member times)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    same result (:func:`harpflow.render.report_xlsx.workbook_bytes`)."""
+    from harpflow.render.report_xlsx import workbook_bytes
 
-    wb = Workbook()
-    wb.remove(wb.active)
-    bold = Font(bold=True)
+    sheets = {}
     for sheet, table in SHEETS.items():
         frame: pd.DataFrame = getattr(result, table)
-        ws = wb.create_sheet(sheet)
-        ws.append([str(c) for c in frame.columns])
-        for cell in ws[1]:
-            cell.font = bold
-        for row in frame.itertuples(index=False, name=None):
-            ws.append([_cell(v) for v in row])
-        ws.freeze_panes = "A2"
-    wb.properties.creator = "harpflow"
-    wb.properties.created = _FIXED
-    wb.properties.modified = _FIXED
-    buf = io.BytesIO()
-    wb.save(buf)
-    return _fixed_zip(buf.getvalue())
-
-
-def _fixed_zip(data: bytes) -> bytes:
-    """The zip with fixed member times and document times."""
-    stamp = _FIXED.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    times = re.compile(
-        rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)"
-    )
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as src,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
-    ):
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = info.external_attr
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = times.sub(rb"\g<1>" + stamp + rb"\g<2>", content)
-            dst.writestr(fixed, content)
-    return out.getvalue()
+        rows = (
+            [_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)
+        )
+        sheets[sheet] = ([str(c) for c in frame.columns], rows)
+    return workbook_bytes(sheets)
 
 
 def save_svg(fig: Any) -> bytes:
