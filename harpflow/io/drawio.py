@@ -145,7 +145,8 @@ def _inflate(text: str, where: str, limit: int) -> bytes:
             if len(out) > limit:
                 raise LimitError(
                     f"compressed page inflates to more than the limit of "
-                    f"{limit:,} bytes (raise max_inflated to read it)",
+                    f"{limit:,} bytes (raise max_inflated, or max_decompressed of "
+                    "harpflow.io.Limits, to read it)",
                     source=where,
                 )
             data = inflater.unconsumed_tail
