@@ -447,7 +447,11 @@ def survey_cmd(
             from distributed import Client
         except ImportError:
             _fail("--scheduler needs Dask: pip install 'harpflow[dask]'")
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler, timeout=30)
+        except OSError as exc:
+            _fail(f"cannot reach the Dask scheduler at {scheduler}: {exc}")
+        with client:
             result = survey.run(
                 client=client, min_support=min_support, progress=progress
             )
