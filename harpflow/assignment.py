@@ -128,9 +128,30 @@ def _padded(neighbours: list[list[int]], pad: int) -> np.ndarray:
     return out
 
 
-def _neighbourhood(
-    sim: np.ndarray, na: list[list[int]], nb: list[list[int]]
-) -> np.ndarray:
+@dataclass
+class _Around:
+    """The neighbour lists of both flows as padded index arrays."""
+
+    pad_a: np.ndarray
+    pad_b: np.ndarray
+    count_a: np.ndarray
+    count_b: np.ndarray
+    has_a: np.ndarray
+    has_b: np.ndarray
+
+
+def _around(na: list[list[int]], nb: list[list[int]]) -> _Around:
+    return _Around(
+        _padded(na, len(na)),
+        _padded(nb, len(nb)),
+        np.array([max(len(x), 1) for x in na], dtype=float),
+        np.array([max(len(x), 1) for x in nb], dtype=float),
+        np.array([bool(x) for x in na], dtype=bool)[:, None],
+        np.array([bool(x) for x in nb], dtype=bool)[None, :],
+    )
+
+
+def _neighbourhood(sim: np.ndarray, near: _Around) -> np.ndarray:
     """Mean best-counterpart similarity of the neighbours of each pair.
 
     For pair (i, j): each neighbour of i counts with its best match among
@@ -138,9 +159,8 @@ def _neighbourhood(
     averaged. 1 when neither has neighbours, 0 when only one has.
     """
     size_a, size_b = sim.shape
-    pad_a, pad_b = _padded(na, size_a), _padded(nb, size_b)
-    count_a = np.array([max(len(x), 1) for x in na], dtype=float)
-    count_b = np.array([max(len(x), 1) for x in nb], dtype=float)
+    pad_a, pad_b = near.pad_a, near.pad_b
+    count_a, count_b = near.count_a, near.count_b
     # best[p, j]: best match of node p of A among the neighbours of j
     padded = np.concatenate([sim, np.zeros((size_a, 1))], axis=1)
     best_in_b = np.concatenate(
@@ -153,8 +173,7 @@ def _neighbourhood(
     )
     backward = (best_in_a[pad_b].sum(axis=1) / count_b[:, None]).T
     result: np.ndarray = (forward + backward) / 2.0
-    has_a = np.array([bool(x) for x in na], dtype=bool)[:, None]
-    has_b = np.array([bool(x) for x in nb], dtype=bool)[None, :]
+    has_a, has_b = near.has_a, near.has_b
     result = np.where(~has_a & ~has_b, 1.0, np.where(has_a ^ has_b, 0.0, result))
     return result
 
@@ -193,10 +212,10 @@ def pair_scores(
     compatible = kinds_a == kinds_b
     base = np.where(compatible, base, 0.0)
     combined = base
+    near_preds, near_succs = _around(a.preds, b.preds), _around(a.succs, b.succs)
     for _ in range(iterations):
         around = (
-            _neighbourhood(combined, a.preds, b.preds)
-            + _neighbourhood(combined, a.succs, b.succs)
+            _neighbourhood(combined, near_preds) + _neighbourhood(combined, near_succs)
         ) / 2.0
         combined = np.where(
             compatible, (1.0 - structure) * base + structure * around, 0.0

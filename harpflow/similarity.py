@@ -108,40 +108,50 @@ def token_similarity(
     """
     if not vocab_a or not vocab_b:
         return np.zeros((len(vocab_a), len(vocab_b)))
-    spell = process.cdist(
-        list(vocab_a),
-        list(vocab_b),
-        scorer=Levenshtein.normalized_similarity,
-        dtype=np.float64,
-    )
-    # only long enough words may count as misspellings of each other
-    long_a = np.array([len(t) >= 4 for t in vocab_a])[:, None]
-    long_b = np.array([len(t) >= 4 for t in vocab_b])[None, :]
-    typo = np.where(
-        (spell >= SPELLING_FLOOR) & long_a & long_b,
-        SYNONYM_SIMILARITY * spell,
-        0.0,
-    )
-    synonym = np.zeros_like(spell)
+    shape = (len(vocab_a), len(vocab_b))
+    # Equal tokens: the spelling similarity is 1 exactly when they are equal.
+    code: dict[str, int] = {}
+    code_a = np.array([code.setdefault(t, len(code)) for t in vocab_a])
+    code_b = np.array([code.get(t, -1) for t in vocab_b])
+    equal = (code_a[:, None] == code_b[None, :]).astype(float)
+    # Only long enough words may count as misspellings of each other, so
+    # the spelling similarity is needed among those alone.
+    typo = np.zeros(shape)
+    long_a = [i for i, t in enumerate(vocab_a) if len(t) >= 4]
+    long_b = [j for j, t in enumerate(vocab_b) if len(t) >= 4]
+    if long_a and long_b:
+        spell = process.cdist(
+            [vocab_a[i] for i in long_a],
+            [vocab_b[j] for j in long_b],
+            scorer=Levenshtein.normalized_similarity,
+            dtype=np.float64,
+        )
+        typo[np.ix_(long_a, long_b)] = np.where(
+            spell >= SPELLING_FLOOR, SYNONYM_SIMILARITY * spell, 0.0
+        )
+    synonym = np.zeros(shape)
     members_b: dict[str, list[int]] = {}
     for j, t in enumerate(vocab_b):
         for c in glossary.concepts(t):
             members_b.setdefault(c, []).append(j)
-    for i, t in enumerate(vocab_a):
-        cols = sorted({j for c in glossary.concepts(t) for j in members_b.get(c, ())})
-        if cols:
-            synonym[i, cols] = SYNONYM_SIMILARITY
     if members_b:
+        rows: list[int] = []
+        cols: list[int] = []
+        for i, t in enumerate(vocab_a):
+            found = {j for c in glossary.concepts(t) for j in members_b.get(c, ())}
+            rows += [i] * len(found)
+            cols += found
+        synonym[rows, cols] = SYNONYM_SIMILARITY
         # words interchangeable even at the fine level agree more
+        head: dict[str, int] = {}
         fine_a = np.array(
-            [glossary.canonical(t, "fine") for t in vocab_a], dtype=object
+            [head.setdefault(glossary.canonical(t, "fine"), len(head)) for t in vocab_a]
         )
         fine_b = np.array(
-            [glossary.canonical(t, "fine") for t in vocab_b], dtype=object
+            [head.setdefault(glossary.canonical(t, "fine"), len(head)) for t in vocab_b]
         )
         same_fine = (fine_a[:, None] == fine_b[None, :]) & (synonym > 0)
         synonym = np.where(same_fine, FINE_SIMILARITY, synonym)
-    equal = (spell == 1.0).astype(float)
     result: np.ndarray = np.maximum(np.maximum(typo, synonym), equal)
     return result
 
