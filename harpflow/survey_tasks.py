@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DIGITS",
     "FlowFile",
+    "Outcome",
     "analyse_procedure",
     "describe_error",
     "equivalent",
@@ -250,7 +251,9 @@ def analyse_procedure(
     std = _read_standard(root, standard, towns, out)
     if std is None or standard is None:
         return out
-    scored: list[tuple[FlowFile, Flow, Divergence]] = []
+    # Only the figures of each score are kept, not its diff: a procedure of
+    # every town of a prefecture stays small in memory.
+    scored: list[tuple[FlowFile, Flow, Outcome]] = []
     for file in towns:
         try:
             flow = read(os.path.join(root, file.path))
@@ -267,7 +270,7 @@ def analyse_procedure(
             continue
         out["divergence"].append(_divergence_row(file, before))
         out["changes"].extend(_change_rows(file, rows))
-        scored.append((file, flow, before))
+        scored.append((file, flow, Outcome.of(before)))
     if not scored:
         return out
 
@@ -279,15 +282,15 @@ def analyse_procedure(
     # A recommended flow equal to the standard (the usual case where few
     # towns share a practice) is as far from each town as the standard.
     same = equivalent(std, rec.flow)
-    for (file, flow, before), row in zip(scored, out["divergence"], strict=True):
+    for (file, flow, outcome), row in zip(scored, out["divergence"], strict=True):
         try:
-            after = before if same else score(rec.flow, flow)
+            after = outcome if same else Outcome.of(score(rec.flow, flow))
         except Exception as exc:
             message = f"against the recommended flow: {describe_error(exc, root)}"
             out["errors"].append(_error_row(file, "analyse", message))
             continue
         row["to_recommended"] = round(after.total, DIGITS)
-        out["fit_gap"].append(_fit_row(file, before, after))
+        out["fit_gap"].append(_fit_row(file, outcome, after))
     out["recommendation"] = _recommendation(root, standard, std, rec, draw, out)
     return out
 
@@ -324,10 +327,23 @@ def equivalent(a: Flow, b: Flow) -> bool:
     )
 
 
-def _fit_row(file: FlowFile, before: Divergence, after: Divergence) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Outcome:
+    """The figures of one score that a survey keeps: total and change kinds."""
+
+    total: float
+    kinds: tuple[str, ...]
+
+    @classmethod
+    def of(cls, result: Divergence) -> Outcome:
+        """The outcome of a :class:`~harpflow.score.Divergence`."""
+        return cls(result.total, tuple(c.kind for c in result.diff))
+
+
+def _fit_row(file: FlowFile, before: Outcome, after: Outcome) -> dict[str, Any]:
     """A row of the fit-gap table: what the town changes to adopt the
     recommended flow (``after`` read from the town's side)."""
-    kinds = [c.kind for c in after.diff]
+    kinds = after.kinds
     add, drop = kinds.count("missing"), kinds.count("extra")
     return {
         "area": file.area,
