@@ -186,12 +186,15 @@ class Soundness:
 
 def _scope_graph(flow: Flow, scope: str | None) -> nx.DiGraph:
     """Sequence flows among the nodes whose parent is ``scope``."""
-    keep = [n for n, d in flow.graph.nodes(data=True) if d.get("parent") == scope]
     graph = nx.DiGraph()
-    graph.add_nodes_from((n, flow.graph.nodes[n]) for n in keep)
-    for u, v, d in flow.graph.edges(data=True):
-        if d.get("kind", "sequence") == "sequence" and u in graph and v in graph:
-            graph.add_edge(u, v, **d)
+    graph.add_nodes_from(
+        (n, d) for n, d in flow.graph.nodes(data=True) if d.get("parent") == scope
+    )
+    graph.add_edges_from(
+        (u, v, d)
+        for u, v, d in flow.graph.edges(data=True)
+        if d.get("kind", "sequence") == "sequence" and u in graph and v in graph
+    )
     return graph
 
 

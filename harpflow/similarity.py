@@ -167,17 +167,23 @@ def _sparse(
 
     Tokens of the parenthesised aside count :data:`ASIDE_WEIGHT` as much.
     """
-    width = max((len(_words(lab)) for lab in labels), default=0) or 1
-    index = np.full((len(labels), width), len(vocab), dtype=np.intp)
-    weights = np.zeros((len(labels), width))
-    for i, label in enumerate(labels):
+    words = [sorted(_words(lab)) for lab in labels]
+    width = max((len(w) for w in words), default=0) or 1
+    pad = len(vocab)
+    index_rows: list[list[int]] = []
+    weight_rows: list[list[float]] = []
+    for label, row in zip(labels, words, strict=True):
         own = set(label.tokens)
-        for k, t in enumerate(sorted(_words(label))):
-            index[i, k] = vocab[t]
-            weights[i, k] = weight[t] * (1.0 if t in own else ASIDE_WEIGHT)
-        total = weights[i].sum()
-        if total > 0:
-            weights[i] /= total
+        fill = width - len(row)
+        index_rows.append([vocab[t] for t in row] + [pad] * fill)
+        weight_rows.append(
+            [weight[t] * (1.0 if t in own else ASIDE_WEIGHT) for t in row]
+            + [0.0] * fill
+        )
+    index = np.array(index_rows, dtype=np.intp).reshape(len(labels), width)
+    weights = np.array(weight_rows, dtype=float).reshape(len(labels), width)
+    total = weights.sum(axis=1)[:, None]
+    np.divide(weights, total, out=weights, where=total > 0)
     return index, weights
 
 
