@@ -39,6 +39,7 @@ from harpflow.io import read, write
 from harpflow.match import Matching, match
 from harpflow.model import Edge, Flow, Node
 from harpflow.score import Divergence, score
+from harpflow.unify import Recommendation, unify
 
 __version__ = "0.1.0"
 
@@ -56,20 +57,21 @@ __all__ = [
     "ModelError",
     "Node",
     "ParseError",
+    "Recommendation",
     "__version__",
     "diff",
     "match",
     "read",
     "score",
+    "unify",
     "write",
 ]
 
 # Names served lazily from their modules (heavy imports wait for first use).
-# The functions named like their modules (match, diff, score) are imported
+# The functions named like their modules (match, diff, score, unify) are imported
 # above: importing a submodule binds its name on the package, which would
 # otherwise hide the function behind the module.
 _LAZY = {
-    "unify": "harpflow.unify",
     "Survey": "harpflow.survey",
     "areas": "harpflow.areas",
 }
