@@ -260,8 +260,16 @@ def _structural(graph: nx.DiGraph) -> set[tuple[str, str]] | None:
         _joins_kind(graph, n) for n in graph
     }
     kinds.discard(None)
-    reach = _descendants(graph)
-    order = {(a, b) for a in graph for b in reach[a]}
+    nodes = list(graph)
+    index = {n: i for i, n in enumerate(nodes)}
+    reach = _reach_bits(nodes, graph.succ)
+    order: set[tuple[str, str]] = set()
+    for a in nodes:
+        bits = reach[a]
+        while bits:
+            low = bits & -bits
+            order.add((a, nodes[low.bit_length() - 1]))
+            bits ^= low
     if kinds <= {"xor"}:
         return order
     if "or" in kinds or not nx.is_directed_acyclic_graph(graph):
@@ -302,7 +310,7 @@ def _structural(graph: nx.DiGraph) -> set[tuple[str, str]] | None:
             ):
                 return None
     for a, b in itertools.combinations(list(graph), 2):
-        if b in reach[a] or a in reach[b]:
+        if reach[a] >> index[b] & 1 or reach[b] >> index[a] & 1:
             continue
         if _splits_kind(graph, _common_dominator(dom, a, b, start)) == "and":
             order.add((a, b))
