@@ -34,8 +34,12 @@ def progress_enabled(progress: bool | None) -> bool:
     """
     if progress is not None:
         return progress
-    if "ipykernel" in sys.modules:
-        return True
+    # In a Jupyter kernel (not merely a process that imported ipykernel).
+    ipython = sys.modules.get("IPython")
+    if ipython is not None:
+        shell = ipython.get_ipython()
+        if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+            return True
     stream = sys.stderr
     return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
 
