@@ -148,6 +148,7 @@ def hdbpmn(limit: int | None) -> Iterator[dict[str, object]]:
             closer=int((fit["after"] < fit["before"] - 1e-9).sum()),
             farther=int((fit["after"] > fit["before"] + 1e-9).sum()),
             sound=rec.sound,
+            relabelled=len(rec.label_changes),
             seconds=time.perf_counter() - t0,
         )
         yield row
@@ -170,9 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "| exercise | models | unread | medoid steps | result steps (nodes) "
         "| mean div. to medoid | mean div. to result | closer / farther | sound "
-        "| min_support 0.3: steps, mean div. |"
+        "| min_support 0.3: steps, mean div. | relabelled | seconds |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|", flush=True)
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
     rows = []
     for r in hdbpmn(8 if args.quick else None):
         rows.append(r)
@@ -184,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
             f"| {r['exercise']} | {r['models']} | {r['unread']} | {r['medoid_steps']} "
             f"| {r['result_steps']} ({r['result_nodes']}) | {r['to_medoid']:.3f} "
             f"| {r['to_result']:.3f} | {r['closer']} / {r['farther']} | {r['sound']} "
-            f"| {r['low_steps']}, {r['to_low']:.3f} |",
+            f"| {r['low_steps']}, {r['to_low']:.3f} | {r['relabelled']} "
+            f"| {r['seconds']:.0f} |",
             flush=True,
         )
     ok = [r for r in rows if "error" not in r]

@@ -17,9 +17,13 @@ perform it. It then builds one flow:
    steps, waits, rework loops with their decisions) are clustered across
    towns by where they attach and by label similarity, and a cluster that
    ``min_support`` of the towns follow at one place is copied in there;
-4. without a standard, each of these edits is kept only when it brings
-   the towns closer on average (``refine``), since the medoid is one town
-   among them rather than an agreed standard;
+4. without a standard, each step is worded as the towns word it (the
+   median of their labels, :func:`harpflow.unify_consensus.consensus_labels`),
+   and each of these edits is kept only when it brings the towns closer on
+   average (``refine``): the medoid is one town among them, the set median,
+   and the edits search from it towards the generalised median flow of
+   Jiang, Münger and Bunke [6]_, the way reference models are mined from
+   variants by Li, Reichert and Wombacher [7]_;
 5. every construction step is checked with
    :func:`harpflow.behaviour.soundness` (outside bodies' parts that a
    message starts are checked as instances of their own); a step that
@@ -71,7 +75,8 @@ practice at a place already taken is reported as an option when the two
 cannot be sequenced soundly. Parallelism that towns add (steps the base
 runs in sequence) is not adopted, and step types and media (paper instead
 of system) are not voted on: the result keeps the base's, and fit-gap
-reports the difference. Decisions of the base are kept even when few
+reports the difference; labels are, without a standard only (a
+standard's wording is the agreed one). Decisions of the base are kept even when few
 towns make them (dropping a decision would mean choosing a branch); their
 support is reported. Support counts the towns whose step the matcher
 pairs with the base's, so a step worded beyond the matcher's reach counts
@@ -98,6 +103,10 @@ References
 .. [6] X. Jiang, A. Münger and H. Bunke, "On median graphs: properties,
    algorithms, and applications", IEEE Transactions on Pattern Analysis
    and Machine Intelligence 23(10), 2001, pp. 1144-1151.
+.. [7] C. Li, M. Reichert and A. Wombacher, "The MinAdept clustering
+   approach for discovering reference process models out of process
+   variants", International Journal of Cooperative Information Systems
+   19(3-4), 2010, pp. 159-203.
 """
 
 from __future__ import annotations
@@ -124,6 +133,7 @@ from harpflow.unify_build import (
     simplify_gateways,
     sound_check,
 )
+from harpflow.unify_consensus import Judge, consensus_labels
 from harpflow.unify_practice import (
     Cluster,
     cluster_fragments,
@@ -267,7 +277,8 @@ def unify(
     glossary : Glossary, optional
     refine : bool, optional
         Keep each edit of the base (a step left out, the consensus lanes
-        and order, a practice put in) only when it lowers the towns' mean
+        and order, the towns' wording of the steps, a practice put in)
+        only when it lowers the towns' mean
         divergence: a greedy step towards the median flow [6]_. By default
         on without a standard (the base is then just one town) and off with
         one (the standard's support rule alone decides). Costs one
@@ -306,7 +317,7 @@ def unify(
     ]
     req = _required(base, required)
     judge = (
-        _Judge(base, views, gloss)
+        Judge(base, views, gloss)
         if (standard is None if refine is None else refine)
         else None
     )
@@ -320,7 +331,7 @@ def _build(
     min_support: float,
     req: frozenset[str],
     gloss: Glossary,
-    judge: _Judge | None,
+    judge: Judge | None,
 ) -> Recommendation:
     n = len(views)
     base_index = {b: i for i, b in enumerate(base.graph)}
@@ -405,6 +416,7 @@ def _build(
         result, swaps = snapshot, []
     if (lanes or swaps) and judge is not None and not judge(result):
         result, lanes, swaps = snapshot, [], []
+    labels = [] if judge is None else _relabel(result, views, gloss, judge)
 
     # 3. Town practices.
     fragments = [
@@ -472,6 +484,7 @@ def _build(
         soundness=check,
         swaps=swaps,
         lanes=lanes,
+        labels=labels,
         glossary=gloss,
         kept=kept_low,
     )
@@ -489,31 +502,31 @@ def _base_lane(flow: Flow, nid: str, base: Flow, gloss: Glossary) -> None:
         flow.update_node(nid, lane=own)
 
 
-class _Judge:
-    """Accepts a candidate flow only when the towns' mean divergence from it
-    is lower than from the flow accepted last."""
-
-    def __init__(self, base: Flow, views: Sequence[TownView], gloss: Glossary) -> None:
-        from harpflow.score import score
-
-        self.views = views
-        self.gloss = gloss
-        self.best = math.fsum(
-            score(base, v.flow, matching=v.matching, glossary=gloss).total
-            for v in views
-        ) / max(1, len(views))
-
-    def __call__(self, flow: Flow) -> bool:
-        from harpflow.score import score
-
-        candidate = rebuild(flow, flow_order(flow))
-        mean = math.fsum(
-            score(candidate, v.flow, glossary=self.gloss).total for v in self.views
-        ) / max(1, len(self.views))
-        if mean < self.best - 1e-9:
-            self.best = mean
-            return True
-        return False
+def _relabel(
+    result: Flow, views: Sequence[TownView], gloss: Glossary, judge: Judge
+) -> list[tuple[str, str, str]]:
+    """Word the steps as the towns do (median labels), all at once when
+    that brings the towns closer, else one at a time."""
+    steps = [b for b in result.graph if is_step(result, b)]
+    proposed = consensus_labels(result, views, steps, gloss)
+    if not proposed:
+        return []
+    trial = result.copy()
+    for b, _, label in proposed:
+        trial.update_node(b, label=label)
+    if judge(trial):
+        for b, _, label in proposed:
+            result.update_node(b, label=label)
+        return proposed
+    kept: list[tuple[str, str, str]] = []
+    if len(proposed) > 1:
+        for b, old, label in proposed:
+            result.update_node(b, label=label)
+            if judge(result):
+                kept.append((b, old, label))
+            else:
+                result.update_node(b, label=old)
+    return kept
 
 
 def _natural(text: str) -> tuple[Any, ...]:
@@ -543,7 +556,7 @@ def _drop_one_by_one(
     dropped: Sequence[str],
     weak: Sequence[tuple[str, str]],
     req: frozenset[str],
-    judge: _Judge | None = None,
+    judge: Judge | None = None,
 ) -> tuple[Flow, list[str], list[tuple[str, str]]]:
     """Leave out steps and hand-offs one at a time, each only if the flow
     stays sound (and the judge, if any, accepts it); deterministic."""

@@ -170,6 +170,9 @@ class Recommendation:
         Pairs of base steps put in the towns' order.
     lane_changes : list of tuple
         (step, base lane, new lane) for steps most towns do in another lane.
+    label_changes : list of tuple
+        (step, base label, new label) for steps worded as the towns word
+        them (without a standard: the median of their labels).
     kept : frozenset of str
         Base steps below the threshold that stay because leaving them out
         brought the towns no closer (with ``refine``) or made the flow
@@ -192,6 +195,7 @@ class Recommendation:
         swaps: list[tuple[str, str]],
         lanes: list[tuple[str, str, str]],
         glossary: Glossary,
+        labels: Sequence[tuple[str, str, str]] = (),
         kept: frozenset[str] = frozenset(),
     ) -> None:
         self.flow = flow
@@ -207,6 +211,7 @@ class Recommendation:
         self.soundness = soundness
         self.swaps = swaps
         self.lane_changes = lanes
+        self.label_changes = list(labels)
         self.kept = kept
         self._glossary = glossary
         self._fit: dict[str, FitGap] = {}
