@@ -132,6 +132,8 @@ _GUIDE = ("案内", "guid")
 _OUTSOURCE = ("委託", "受託", "業者", "派遣", "contractor")
 _WIDE = ("広域", "共同設置", "組合", "審査会", "連合", "振興局", "道", "県")
 _REWORK = ("補正", "差戻", "差し戻", "返戻", "再提出", "やり直")
+_ELECTRONIC = ("system", "screen", "file", "online")
+_SEND = ("連携", "送信", "通知", "send")
 _ADDON = ("EUC", "Excel", "エクセル", "独自", "マクロ", "手作り")
 
 
@@ -240,6 +242,13 @@ def classify(
             return "V12"
         if _in_branch(twn[0], gloss):
             return "V07"
+        if _lane(twn[0], gloss) == "システム":
+            return None  # the system does what a person does in the standard
+        if _lane(std[0], gloss) == "システム":
+            # What the system does, a person does: by hand when it hands
+            # over to another body or section, else no taxonomy case.
+            handoff = std[0].type == "sendTask" or _has(_text(std[0]), _SEND)
+            return "V09" if handoff else None
         return "V04"
     if kind == "type_changed" and std and twn:
         if twn[0].type == "manualTask" and std[0].type in (
@@ -250,7 +259,9 @@ def classify(
             return "V05"
         return None
     if kind == "attribute_changed" and std and twn:
-        if twn[0].medium == "paper" and std[0].medium in ("system", "screen", "online"):
+        if twn[0].medium == "paper" and (
+            std[0].medium in _ELECTRONIC or not std[0].medium
+        ):
             return "V05"
         if _in_branch(twn[0], gloss) and not _in_branch(std[0], gloss):
             return "V07"

@@ -65,6 +65,7 @@ lane_changed ('2',) ('b',) V04
 from __future__ import annotations
 
 import itertools
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -168,21 +169,79 @@ def _variant_words(gloss: Glossary) -> tuple[str, ...]:
 
 _SECTION_SUFFIXES = ("係", "課", "担当", "班", "室", "グループ", "チーム")
 _SECTION_ROLES = ("窓口", "担当")
+#: Canonical lanes of the municipality's own staff and systems; every other
+#: lane is a party outside it (住民, 医療機関, 金融機関, 法務局 ...).
+_INSIDE = ("窓口", "支所", "担当", "審査", "決裁", "システム", "関係課", "会計")
+#: The standard's lane for "another section of the same municipality".
+_OTHER_SECTION = "関係課"
+#: Words that make an outside party a deviation of its own: a contractor or
+#: a body shared with other municipalities.
+_SHARED_OR_CONTRACTED = ("広域", "組合", "共同", "連合", "委託", "受託", "派遣")
 
 
-def lanes_differ(a: str | None, b: str | None, glossary: Glossary) -> bool:
+_KNOWN_LANES: dict[int, frozenset[str]] = {}
+
+
+def _known_lanes(glossary: Glossary) -> frozenset[str]:
+    names = _KNOWN_LANES.get(id(glossary))
+    if names is None:
+        found = {unicodedata.normalize("NFKC", head) for head in glossary.lanes}
+        for group in glossary.lanes.values():
+            found.update(unicodedata.normalize("NFKC", n) for n in group)
+        names = _KNOWN_LANES[id(glossary)] = frozenset(found)
+    return names
+
+
+def _is_section(name: str, glossary: Glossary, counter: bool = True) -> bool:
+    """A lane named after a section (住民係, 税務課), not after a role.
+
+    A section's staff (住民担当, known to the glossary as 担当 by its
+    ending) counts as the whole section when the flow has no counter lane.
+    """
+    if (
+        not name.endswith(_SECTION_SUFFIXES)
+        or name in _SECTION_SUFFIXES
+        or name in _known_lanes(glossary)
+    ):
+        return False
+    role = glossary.lane(name)
+    return role == name or (not counter and role in _SECTION_ROLES)
+
+
+def _is_outside(name: str, glossary: Glossary) -> bool:
+    return glossary.lane(name) not in _INSIDE and not _is_section(name, glossary)
+
+
+def lanes_differ(
+    a: str | None, b: str | None, glossary: Glossary, *, counter: bool = True
+) -> bool:
     """True when two lanes name different roles or bodies.
 
-    Lanes are compared through the glossary's lane synonyms. A lane named
-    after a section (住民係, 税務課, 国保担当) does the work of both the
-    counter (窓口) and the back office (担当) of that section, as small
-    towns do, so it differs from neither.
+    Lanes are compared through the glossary's lane synonyms, and then:
+
+    * a lane named after a section (住民係, 税務課) does the work of both
+      the counter (窓口) and the back office (担当) of that section, as
+      small towns do, so it differs from neither; so does a lane named
+      after a section's staff (住民担当) in a flow without a counter lane
+      (``counter=False``);
+    * the standard's 関係課 stands for any other section, so it differs
+      from no section and not from the accounts office (会計);
+    * two parties outside the municipality (住民 and 納税者, 医療機関 and
+      主治医, 金融機関 and 指定金融機関) are the same party worded two ways,
+      unless exactly one of them is a contractor or a body shared with other
+      municipalities (委託業者, 広域連合).
 
     Examples
     --------
     >>> g = default_glossary()
     >>> lanes_differ("担当", "担当係", g), lanes_differ("窓口", "住民係", g)
     (False, False)
+    >>> lanes_differ("窓口", "住民担当", g, counter=False)
+    False
+    >>> lanes_differ("窓口", "住民担当", g), lanes_differ("関係課", "収納係", g)
+    (True, False)
+    >>> lanes_differ("医療機関", "主治医", g), lanes_differ("審査会", "広域連合", g)
+    (False, True)
     >>> lanes_differ("窓口", "担当", g)
     True
     >>> lanes_differ("担当", "決裁", g), lanes_differ("担当", None, g)
@@ -190,18 +249,22 @@ def lanes_differ(a: str | None, b: str | None, glossary: Glossary) -> bool:
     """
     if not a or not b:
         return False
+    a = unicodedata.normalize("NFKC", a).strip()
+    b = unicodedata.normalize("NFKC", b).strip()
     ca, cb = glossary.lane(a), glossary.lane(b)
     if ca == cb:
         return False
-    for role, other in ((ca, b), (cb, a)):
-        # A section name the glossary does not know as a role (住民係).
-        if (
-            role in _SECTION_ROLES
-            and other.endswith(_SECTION_SUFFIXES)
-            and other not in _SECTION_SUFFIXES
-            and glossary.lane(other) == other
-        ):
+    section_a = _is_section(a, glossary, counter)
+    section_b = _is_section(b, glossary, counter)
+    for role, section, other in ((ca, section_b, cb), (cb, section_a, ca)):
+        if section and role in _SECTION_ROLES:
             return False
+        if role == _OTHER_SECTION and (section or other == "会計"):
+            return False
+    if _is_outside(a, glossary) and _is_outside(b, glossary):
+        marked_a = any(w in a for w in _SHARED_OR_CONTRACTED)
+        marked_b = any(w in b for w in _SHARED_OR_CONTRACTED)
+        return marked_a != marked_b
     return True
 
 
@@ -511,6 +574,7 @@ def _node_changes(
         b_nodes = [town.nodes[i] for i in pair.b]
         if not any(_is_activity(n) for n in a_nodes + b_nodes):
             continue
+        out += _member_lanes(standard, town, a_nodes, b_nodes, gloss, say)
         if len(pair.a) > 1 and len(pair.b) == 1:
             out.append(
                 Change(
@@ -546,6 +610,53 @@ def _node_changes(
     return out
 
 
+def _member_lanes(
+    standard: Flow,
+    town: Flow,
+    a_nodes: list[Node],
+    b_nodes: list[Node],
+    gloss: Glossary,
+    say: _Notes,
+) -> list[Change]:
+    """Lane changes inside a merge or split: a town step done by a lane
+    that differs from the lanes of all its standard steps."""
+    if len(a_nodes) == 1 and len(b_nodes) == 1:
+        return []
+    counter = _has_counter(town, gloss)
+    out = []
+    for b in b_nodes:
+        lanes_a = [a.lane for a in a_nodes if a.lane]
+        if not b.lane or not lanes_a:
+            continue
+        if all(lanes_differ(la, b.lane, gloss, counter=counter) for la in lanes_a):
+            ids = tuple(a.id for a in a_nodes)
+            out.append(
+                Change(
+                    "lane_changed",
+                    ids,
+                    (b.id,),
+                    say(
+                        f"「{_label(town, b.id)}」を{'・'.join(dict.fromkeys(lanes_a))}"
+                        f"ではなく{b.lane}が行う",
+                        f"'{_label(town, b.id)}' is done by {b.lane}, "
+                        f"not {', '.join(dict.fromkeys(lanes_a))}",
+                    ),
+                )
+            )
+    return out
+
+
+def _has_counter(flow: Flow, gloss: Glossary) -> bool:
+    """True when some step of the flow is done by a counter (窓口) lane."""
+    return memo(
+        flow,
+        "has_counter",
+        lambda f: any(
+            gloss.lane(n.lane or "") == "窓口" for n in f.nodes.values() if n.lane
+        ),
+    )
+
+
 def _pair_changes(
     standard: Flow, town: Flow, a: Node, b: Node, gloss: Glossary, say: _Notes
 ) -> list[Change]:
@@ -562,7 +673,9 @@ def _pair_changes(
                 ),
             )
         )
-    if lanes_differ(a.lane, b.lane, gloss):
+    cls_a, cls_b = type_class(a.type), type_class(b.type)
+    retyped = cls_a is not None and cls_b is not None and cls_a != cls_b
+    if lanes_differ(a.lane, b.lane, gloss, counter=_has_counter(town, gloss)):
         out.append(
             Change(
                 "lane_changed",
@@ -573,8 +686,7 @@ def _pair_changes(
                 ),
             )
         )
-    cls_a, cls_b = type_class(a.type), type_class(b.type)
-    if cls_a is not None and cls_b is not None and cls_a != cls_b:
+    if retyped:
         out.append(
             Change(
                 "type_changed",
@@ -586,16 +698,24 @@ def _pair_changes(
             )
         )
     differing = []
-    for attr in ("medium", "location"):
-        va, vb = getattr(a, attr), getattr(b, attr)
-        if va and vb and va != vb:
-            differing.append(f"{attr}: {va} → {vb}")
-    for attr in ("forms", "function_ids"):
-        va, vb = set(getattr(a, attr)), set(getattr(b, attr))
-        if va and vb and va != vb:
-            differing.append(
-                f"{attr}: {'・'.join(sorted(va))} → {'・'.join(sorted(vb))}"
-            )
+    if a.medium and b.medium and _medium_class(a.medium) != _medium_class(b.medium):
+        differing.append(f"medium: {a.medium} → {b.medium}")
+    elif b.medium == "paper" and not a.medium and not retyped:
+        # The standard leaves the medium to the standard-compliant system;
+        # a town that says paper works otherwise.
+        differing.append("medium: paper")
+    if a.location and b.location and a.location != b.location:
+        differing.append(f"location: {a.location} → {b.location}")
+    forms_a, forms_b = set(a.forms), set(b.forms)
+    if forms_a and forms_b and _own_forms(forms_a, forms_b, gloss):
+        differing.append(
+            f"forms: {'・'.join(sorted(forms_a))} → {'・'.join(sorted(forms_b))}"
+        )
+    ids_a, ids_b = set(a.function_ids), set(b.function_ids)
+    if ids_a and ids_b and ids_a != ids_b:
+        differing.append(
+            f"function_ids: {'・'.join(sorted(ids_a))} → {'・'.join(sorted(ids_b))}"
+        )
     if differing:
         out.append(
             Change(
@@ -608,6 +728,40 @@ def _pair_changes(
             )
         )
     return out
+
+
+#: Media that are the same way of working: a step done on a screen of the
+#: system works with the system.
+_MEDIUM_CLASS = {"screen": "system"}
+
+#: Two form names name the same form when one contains the other (転入届書
+#: and 転入届) or they are at least this similar
+#: (:func:`harpflow.score.pair_similarity`; 要介護認定等結果通知書 and
+#: 認定結果通知書).
+FORM_SIMILARITY = 0.5
+
+
+def _medium_class(medium: str) -> str:
+    return _MEDIUM_CLASS.get(medium, medium)
+
+
+def _own_forms(forms_a: set[str], forms_b: set[str], gloss: Glossary) -> list[str]:
+    """The town's forms that name none of the standard's forms.
+
+    Towns name the same form in many ways and list only the forms they
+    think of, so a form the town leaves out is no change, and a town form is
+    its own only when it is like none of the standard's.
+    """
+    from harpflow.score import pair_similarity
+
+    return [
+        f
+        for f in sorted(forms_b - forms_a)
+        if not any(
+            f in g or g in f or pair_similarity(f, g, gloss) >= FORM_SIMILARITY
+            for g in forms_a
+        )
+    ]
 
 
 # -- order --------------------------------------------------------------------
@@ -848,6 +1002,15 @@ def _loop_changes(
             if frozenset(steps) in reported:
                 continue
             reported.add(frozenset(steps))
+            # The decision that sends the work back belongs to the loop too.
+            body = list(steps)
+            steps = body + [
+                n
+                for n in order
+                if n not in steps
+                and _splits(flow, flow.nodes[n])
+                and any(s not in cycle for s in flow.successors(n))
+            ]
             counterparts: list[str] = []
             for n in steps:
                 pair = m.pair_of_b(n) if kind == "loop_added" else m.pair_of_a(n)
@@ -856,14 +1019,14 @@ def _loop_changes(
                     counterparts += [i for i in ids if i not in counterparts]
             if kind == "loop_added":
                 note = say(
-                    f"{_quote(town, steps)}を繰り返す(差戻し・再作業)",
-                    f"{_quote(town, steps)} can be repeated (rework)",
+                    f"{_quote(town, body)}を繰り返す(差戻し・再作業)",
+                    f"{_quote(town, body)} can be repeated (rework)",
                 )
                 out.append(Change(kind, tuple(counterparts), tuple(steps), note))
             else:
                 note = say(
-                    f"標準の繰返し{_quote(standard, steps)}がない",
-                    f"the standard's repetition of {_quote(standard, steps)} is gone",
+                    f"標準の繰返し{_quote(standard, body)}がない",
+                    f"the standard's repetition of {_quote(standard, body)} is gone",
                 )
                 out.append(Change(kind, tuple(steps), tuple(counterparts), note))
     return out

@@ -220,3 +220,140 @@ def test_cli_diff_and_synth(tmp_path: Path) -> None:
     assert 0 <= data["divergence"] <= 1
     result = runner.invoke(main, ["diff", str(std), str(out / "T001.bpmn")])
     assert result.exit_code == 0 and "divergence" in result.output
+
+
+def _pair(std_step: str, town_step: str, extra: str = "") -> tuple[Flow, Flow]:
+    """A three-step standard and a town flow whose middle steps differ."""
+    head = "steps:\n  - {番号: S, 作業: 開始, 種別: 開始}\n"
+    tail = "  - {番号: E, 作業: 終了, 種別: 終了}\n"
+    std = harpflow.read(
+        head
+        + "  - {番号: 1, 担当: 窓口, 作業: 届出の受付}\n"
+        + std_step
+        + "  - {番号: 3, 担当: 決裁, 作業: 決裁}\n"
+        + tail,
+        format="yaml",
+    )
+    town = harpflow.read(
+        head
+        + "  - {番号: a, 担当: 窓口, 作業: 届出の受付}\n"
+        + town_step
+        + "  - {番号: c, 担当: 決裁, 作業: 決裁}\n"
+        + extra
+        + tail,
+        format="yaml",
+    )
+    return std, town
+
+
+def _kinds(std: Flow, town: Flow) -> list[tuple[str, str | None]]:
+    return [(c.kind, c.code) for c in diff(std, town) if c.kind != "relabelled"]
+
+
+def test_forms_named_another_way_are_no_change() -> None:
+    std, town = _pair(
+        "  - {番号: 2, 担当: 担当, 作業: 作成, 帳票: [介護認定審査会資料, 意見書]}\n",
+        "  - {番号: b, 担当: 担当, 作業: 作成, 帳票: [審査会資料]}\n",
+    )
+    assert _kinds(std, town) == []
+    std, town = _pair(
+        "  - {番号: 2, 担当: 担当, 作業: 資料を作成, 帳票: [審査会資料]}\n",
+        "  - {番号: b, 担当: 担当, 作業: 資料を作成, 帳票: [独自の点検表]}\n",
+    )
+    assert _kinds(std, town) == [("attribute_changed", "V16")]
+
+
+def test_screen_is_the_system_and_paper_departs_from_it() -> None:
+    std, town = _pair(
+        "  - {番号: 2, 担当: 担当, 作業: 住民票に記載, 媒体: system}\n",
+        "  - {番号: b, 担当: 担当, 作業: 住民票に記載, 媒体: screen}\n",
+    )
+    assert _kinds(std, town) == []
+    std, town = _pair(
+        "  - {番号: 2, 担当: 担当, 作業: 起案}\n",
+        "  - {番号: b, 担当: 担当, 作業: 起案, 媒体: paper}\n",
+    )
+    assert _kinds(std, town) == [("attribute_changed", "V05")]
+    std, town = _pair(
+        "  - {番号: 2, 担当: 担当, 作業: 通知書を受ける, 媒体: file}\n",
+        "  - {番号: b, 担当: 担当, 作業: 通知書を受ける, 媒体: paper}\n",
+    )
+    assert _kinds(std, town) == [("attribute_changed", "V05")]
+
+
+def test_outside_parties_worded_otherwise_are_the_same() -> None:
+    from harpflow.diff import lanes_differ
+    from harpflow.glossary import default_glossary
+
+    g = default_glossary()
+    assert not lanes_differ("金融機関", "指定金融機関", g)
+    assert not lanes_differ("住民", "納税者", g)
+    assert not lanes_differ("関係課", "会計課", g)
+    assert not lanes_differ("関係課", "収納係", g)
+    assert lanes_differ("担当", "委託業者", g)
+    assert lanes_differ("介護認定審査会", "広域連合", g)
+    # A section's staff does the counter's work only where no counter is.
+    assert lanes_differ("窓口", "市民課担当", g)
+    assert not lanes_differ("窓口", "市民課担当", g, counter=False)
+
+
+def test_a_system_step_done_by_hand_is_a_lane_change_without_role_merging() -> None:
+    std, town = _pair(
+        "  - {番号: 2, 担当: システム, 作業: 庁内連携, 種別: 送信}\n",
+        "  - {番号: b, 担当: 担当係, 作業: 庁内連携, 種別: 送信}\n",
+    )
+    assert ("lane_changed", "V09") in _kinds(std, town)
+    std, town = _pair(
+        "  - {番号: 2, 担当: システム, 作業: 資格を登録}\n",
+        "  - {番号: b, 担当: 係員, 作業: 資格を登録}\n",
+    )
+    assert _kinds(std, town) == [("lane_changed", None)]
+
+
+def test_a_merge_keeps_its_lane_change() -> None:
+    std = harpflow.read(
+        """
+steps:
+  - {番号: S, 作業: 開始, 種別: 開始}
+  - {番号: 1, 担当: 窓口, 作業: 受付}
+  - {番号: 2, 担当: 窓口, 作業: 本人確認}
+  - {番号: 3, 担当: 担当, 作業: 住民票に記載}
+  - {番号: E, 作業: 終了, 種別: 終了}
+""",
+        format="yaml",
+    )
+    town = harpflow.read(
+        """
+steps:
+  - {番号: s, 作業: 開始, 種別: 開始}
+  - {番号: a, 担当: 担当, 作業: 受付・本人確認}
+  - {番号: b, 担当: 担当, 作業: 住民票に記載}
+  - {番号: e, 作業: 終了, 種別: 終了}
+""",
+        format="yaml",
+    )
+    m = Matching(
+        std,
+        town,
+        [
+            Correspondence(("S",), ("s",), 1.0),
+            Correspondence(("1", "2"), ("a",), 1.0),
+            Correspondence(("3",), ("b",), 1.0),
+            Correspondence(("E",), ("e",), 1.0),
+        ],
+    )
+    found = {(c.kind, c.standard, c.town) for c in diff(std, town, matching=m)}
+    assert ("merged", ("1", "2"), ("a",)) in found
+    assert ("lane_changed", ("1", "2"), ("a",)) in found
+
+
+def test_an_added_loop_names_its_deciding_gateway() -> None:
+    std, town = _pair(
+        "  - {番号: 2, 担当: 担当, 作業: 内容を審査}\n",
+        "  - {番号: b, 担当: 担当, 作業: 内容を審査, 次: [g]}\n"
+        "  - {番号: g, 担当: 担当, 作業: 不備？, 種別: 判断, 次: [c:なし, f:あり]}\n"
+        "  - {番号: f, 担当: 担当, 作業: 補正を依頼, 次: [b]}\n",
+    )
+    loops = [c for c in diff(std, town) if c.kind == "loop_added"]
+    assert len(loops) == 1 and loops[0].code == "V15"
+    assert "g" in loops[0].town and "b" in loops[0].town
