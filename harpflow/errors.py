@@ -26,6 +26,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelError",
     "ParseError",
+    "WorkerLostError",
 ]
 
 
@@ -47,6 +48,11 @@ class FormatError(HarpflowError, ValueError):
 
 class MatchError(HarpflowError):
     """Matching, diffing or scoring could not be carried out."""
+
+
+class WorkerLostError(HarpflowError):
+    """A task's worker process died (killed, out of memory, crashed) each
+    time the task was run, so the task has no result."""
 
 
 class MissingDependencyError(HarpflowError, ImportError):

@@ -15,7 +15,9 @@ ProcessPoolExecutor`, ``jobs`` of them) or over a Dask cluster when a
 (:func:`harpflow.survey_tasks.analyse_procedure`). Every table is sorted,
 so the result is the same whatever ran it and in whatever order tasks
 finished. A file that cannot be read becomes a row of
-:attr:`SurveyResult.errors` and the survey goes on.
+:attr:`SurveyResult.errors` and the survey goes on; so does a procedure
+whose worker process dies each time it is run
+(:func:`harpflow.survey_run.run_tasks` retries it first).
 
 Examples
 --------
@@ -67,7 +69,7 @@ from typing import TYPE_CHECKING, Any
 
 from harpflow.errors import HarpflowError
 from harpflow.survey_result import COLUMNS, SurveyResult, town_distances
-from harpflow.survey_tasks import FlowFile, analyse_procedure
+from harpflow.survey_tasks import FlowFile, analyse_procedure, lost_procedure
 
 if TYPE_CHECKING:
     pass
@@ -214,7 +216,12 @@ class Survey:
             for key, files in sorted(groups.items())
         ]
         outputs = run_tasks(
-            analyse_procedure, tasks, jobs=jobs, client=client, progress=progress
+            analyse_procedure,
+            tasks,
+            jobs=jobs,
+            client=client,
+            progress=progress,
+            lost=lost_procedure,
         )
         return SurveyResult.assemble(self, outputs)
 

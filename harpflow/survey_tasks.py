@@ -50,6 +50,7 @@ __all__ = [
     "describe_error",
     "equivalent",
     "flow_activities",
+    "lost_procedure",
     "read_cached",
     "records",
 ]
@@ -237,7 +238,8 @@ def analyse_procedure(
         ``changes`` against the standard (town ``*``). Errors have a
         ``stage``: ``read`` (a town file), ``standard`` (the standard is
         absent or unreadable), ``analyse`` (matching, diff or score of one
-        town) or ``recommend`` (the recommended flow).
+        town) or ``recommend`` (the recommended flow); the survey adds
+        ``worker`` (:func:`lost_procedure`).
     """
     out: dict[str, Any] = {
         "flows": [],
@@ -292,6 +294,37 @@ def analyse_procedure(
         row["to_recommended"] = round(after.total, DIGITS)
         out["fit_gap"].append(_fit_row(file, outcome, after))
     out["recommendation"] = _recommendation(root, standard, std, rec, draw, out)
+    return out
+
+
+def lost_procedure(args: tuple[Any, ...], reason: str) -> dict[str, Any]:
+    """What a survey keeps of a procedure whose worker process died each
+    time it ran (:func:`harpflow.survey_run.run_tasks`): an error row
+    (stage ``worker``) for each of its files, and nothing else.
+
+    ``args`` are those of :func:`analyse_procedure`.
+
+    Examples
+    --------
+    >>> town = FlowFile("towns/A/01-jumin/tennyu.bpmn", "town", "A", "01-jumin",
+    ...                 "tennyu")
+    >>> out = lost_procedure(("/t", None, (town,), 0.5, True), "killed")
+    >>> [(e["file"], e["stage"]) for e in out["errors"]]
+    [('towns/A/01-jumin/tennyu.bpmn', 'worker')]
+    """
+    _root, standard, towns = args[0], args[1], args[2]
+    out: dict[str, Any] = {
+        "flows": [],
+        "divergence": [],
+        "changes": [],
+        "fit_gap": [],
+        "requirements": [],
+        "errors": [],
+        "recommendation": None,
+    }
+    message = f"not analysed: {reason}"
+    for file in ([standard] if standard is not None else []) + list(towns):
+        out["errors"].append(_error_row(file, "worker", message))
     return out
 
 
