@@ -11,6 +11,7 @@ returns them.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,7 +130,10 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
     A reader of ``path`` sees either the old content or the new, never a
-    half-written file; the folder is created when missing.
+    half-written file; the folder is created when missing. The file gets
+    the permissions of the file it replaces, or, for a new file, those a
+    plain ``open`` would give it (``0o666`` less the umask), not the
+    owner-only mode of a temporary file.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -138,11 +142,35 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
+            os.fchmod(fh.fileno(), _mode_for(target))
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """Permission bits for a file written to ``target``."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux tells it
+    (``os.umask`` can only be read by setting it, which races with other
+    threads)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 def emit(data: bytes, dest: str | os.PathLike[str] | IO[bytes] | None) -> bytes | None:
