@@ -74,7 +74,7 @@ from harpflow.behaviour import DEFAULT_BOUND, Profile, profile
 from harpflow.flowcache import comparison, memo, sequence_graph
 from harpflow.glossary import Glossary, default_glossary
 from harpflow.model import ACTIVITY_TYPES, EVENT_TYPES, GATEWAY_TYPES, Flow, Node
-from harpflow.text import normalise
+from harpflow.text import Label, normalise
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -129,21 +129,36 @@ def same_wording(a: str, b: str) -> bool:
     """True when two labels are the same up to numbering and orthography.
 
     Equal normalised text, or equal normalised tokens (okurigana and width
-    variants collapse there).
+    variants collapse there) and, when both labels have a remark in
+    brackets, equal words in the remarks.
 
     Examples
     --------
     >>> same_wording("① 申込みの受付", "申し込みの受付け"), same_wording("受付", "受理")
     (True, False)
+    >>> same_wording("点検（入力内容の照合）", "点検（登録内容の照合）")
+    False
+    >>> same_wording("点検（入力内容の照合）", "点検")
+    True
     """
     la, lb = normalise(a), normalise(b)
-    if la.text == lb.text or (bool(la.tokens) and la.tokens == lb.tokens):
+    if _same_words(la, lb):
         return True
     fa, fb = _fold_variants(a), _fold_variants(b)
     if (fa, fb) == (a, b):
         return False
-    la, lb = normalise(fa), normalise(fb)
-    return la.text == lb.text or (bool(la.tokens) and la.tokens == lb.tokens)
+    return _same_words(normalise(fa), normalise(fb))
+
+
+def _same_words(la: Label, lb: Label) -> bool:
+    # Remarks in brackets qualify the step: when both labels have one, its
+    # words count too (入力内容の照合 is not 登録内容の照合); a remark one
+    # label leaves out is no different wording.
+    if la.text == lb.text:
+        return True
+    if not la.tokens or la.tokens != lb.tokens:
+        return False
+    return not (la.aside and lb.aside) or la.aside == lb.aside
 
 
 def _fold_variants(label: str) -> str:

@@ -64,7 +64,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harpflow.diff import lanes_differ
+from harpflow.diff import lanes_differ, same_wording
 from harpflow.errors import ModelError
 from harpflow.glossary import Glossary, default_glossary
 from harpflow.model import ACTIVITY_TYPES, Flow, Node
@@ -552,8 +552,11 @@ def _variant_words(gloss: Glossary) -> list[str]:
 def _synonym(label: str, rng: random.Random, gloss: Glossary) -> str | None:
     for head in ("受付", "交付", "審査", "入力", "通知"):
         if head in label:
+            # Another word, not the same word written otherwise (受付け).
             choices = [
-                s for s in gloss.synonyms(head, "coarse") if s != head and len(s) > 1
+                s
+                for s in gloss.synonyms(head, "coarse")
+                if len(s) > 1 and not same_wording(s, head)
             ]
             if choices:
                 return label.replace(head, rng.choice(choices), 1)

@@ -357,3 +357,16 @@ def test_an_added_loop_names_its_deciding_gateway() -> None:
     loops = [c for c in diff(std, town) if c.kind == "loop_added"]
     assert len(loops) == 1 and loops[0].code == "V15"
     assert "g" in loops[0].town and "b" in loops[0].town
+
+
+def test_a_synonym_variant_uses_another_word_not_another_spelling() -> None:
+    import random
+
+    from harpflow.diff import same_wording
+    from harpflow.glossary import default_glossary
+    from harpflow.synth import _synonym
+
+    gloss = default_glossary()
+    for seed in range(40):
+        new = _synonym("届出の受付", random.Random(seed), gloss)
+        assert new is not None and not same_wording(new, "届出の受付")
