@@ -491,7 +491,10 @@ def _diff(
     from harpflow.score import account
 
     gloss = glossary or default_glossary()
-    m = matching if matching is not None else match(standard, town, glossary=gloss)
+    if matching is not None:
+        m = matching
+    else:
+        m = _same_place(standard, town, match(standard, town, glossary=gloss), gloss)
     profiles = (profile(standard, bound=bound), profile(town, bound=bound))
     say = _Notes(_japanese(standard, town))
     found: list[Change] = []
@@ -519,6 +522,66 @@ def _diff(
         for c, cost in zip(found, accounting.change_costs(), strict=True)
     )
     return FlowDiff(standard, town, m, costed, profiles, accounting)
+
+
+def _same_place(standard: Flow, town: Flow, m: Matching, gloss: Glossary) -> Matching:
+    """The matching, with steps that take each other's place paired.
+
+    A standard step the matcher left alone and a town step it left alone
+    are the same step worded otherwise when they sit between the same
+    matched steps: a predecessor of one is matched to a predecessor of the
+    other, a successor likewise (through sequence or message flows), they
+    have as many incoming and outgoing flows of each kind, the same lane
+    does them, and neither has another such partner. (補正を依頼 and
+    直してもらう, both after the decision on 届書審査 and back to 届出.)
+    """
+    from harpflow.match import Correspondence, Matching
+
+    def unmatched(flow: Flow, paired: Any) -> list[str]:
+        return [
+            n for n, node in flow.nodes.items() if _is_activity(node) and not paired(n)
+        ]
+
+    lone_a = unmatched(standard, m.pair_of_a)
+    lone_b = unmatched(town, m.pair_of_b)
+    if not lone_a or not lone_b:
+        return m
+
+    def across(ids: Any) -> set[str]:
+        out: set[str] = set()
+        for i in ids:
+            pair = m.pair_of_a(i)
+            if pair is not None:
+                out.update(pair.b)
+        return out
+
+    def degrees(flow: Flow, n: str) -> tuple[int, ...]:
+        kinds = ("sequence", "message")
+        ins = [d.get("kind", "sequence") for d in flow.graph.pred[n].values()]
+        outs = [d.get("kind", "sequence") for d in flow.graph.succ[n].values()]
+        return tuple(side.count(k) for side in (ins, outs) for k in kinds)
+
+    counter = _has_counter(town, gloss)
+    partners: dict[str, list[str]] = {}
+    for a in lone_a:
+        before = across(standard.graph.predecessors(a))
+        after = across(standard.graph.successors(a))
+        node = standard.nodes[a]
+        partners[a] = [
+            b
+            for b in lone_b
+            if before & set(town.graph.predecessors(b))
+            and after & set(town.graph.successors(b))
+            and degrees(standard, a) == degrees(town, b)
+            and not lanes_differ(node.lane, town.nodes[b].lane, gloss, counter=counter)
+        ]
+    added = []
+    for a, found in partners.items():
+        if len(found) == 1 and [x for x, f in partners.items() if found[0] in f] == [a]:
+            added.append(Correspondence((a,), (found[0],), 0.0))
+    if not added:
+        return m
+    return Matching(standard, town, [*m.pairs, *added])
 
 
 def _sort_key(change: Change, standard: Flow, town: Flow) -> tuple[Any, ...]:

@@ -370,3 +370,20 @@ def test_a_synonym_variant_uses_another_word_not_another_spelling() -> None:
     for seed in range(40):
         new = _synonym("届出の受付", random.Random(seed), gloss)
         assert new is not None and not same_wording(new, "届出の受付")
+
+
+def test_steps_that_take_each_others_place_are_paired() -> None:
+    std, town = _pair(
+        "  - {番号: 2, 担当: 担当, 作業: 補正を依頼}\n",
+        "  - {番号: b, 担当: 担当, 作業: 直してもらう}\n",
+    )
+    assert _kinds(std, town) == []
+    assert [(c.kind, c.standard, c.town) for c in diff(std, town)] == [
+        ("relabelled", ("2",), ("b",))
+    ]
+    # Not when another lane does the step in its place.
+    std, town = _pair(
+        "  - {番号: 2, 担当: 審査, 作業: 登録内容の確認}\n",
+        "  - {番号: b, 担当: 担当, 作業: 紙の印鑑票を綴りに保管}\n",
+    )
+    assert "missing" in [kind for kind, _ in _kinds(std, town)]
