@@ -65,7 +65,7 @@ from harpflow.model import Flow, Node
 if TYPE_CHECKING:
     from harpflow.diff import Change
 
-__all__ = ["DEVIATIONS", "classify"]
+__all__ = ["DEVIATIONS", "classify", "is_approval", "is_output"]
 
 #: The deviation codes and their short names.
 DEVIATIONS = {
@@ -188,6 +188,16 @@ def _extra_code(node: Node, town: Flow, gloss: Glossary) -> str | None:
     if node.type in ("serviceTask", "scriptTask") and not node.function_ids:
         return "V17" if _has(text, _ADDON) else None
     return None
+
+
+def is_approval(node: Node, glossary: Glossary | None = None) -> bool:
+    """True when the step reviews or approves (by its lane or its words)."""
+    return _is_approval(node, glossary or default_glossary())
+
+
+def is_output(node: Node) -> bool:
+    """True when the step hands the result out (交付, 通知, 発送 ...)."""
+    return _has(_text(node), _OUTPUT)
 
 
 def _after_output(standard: Flow, town: Flow, s_id: str, t_id: str) -> bool:

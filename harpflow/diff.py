@@ -579,9 +579,52 @@ def _same_place(standard: Flow, town: Flow, m: Matching, gloss: Glossary) -> Mat
     for a, found in partners.items():
         if len(found) == 1 and [x for x, f in partners.items() if found[0] in f] == [a]:
             added.append(Correspondence((a,), (found[0],), 0.0))
-    if not added:
+    if added:
+        m = Matching(standard, town, [*m.pairs, *added])
+    return _late_approval(standard, town, m, gloss)
+
+
+def _late_approval(
+    standard: Flow, town: Flow, m: Matching, gloss: Glossary
+) -> Matching:
+    """The matching, with an approval moved after the output (後閲) paired.
+
+    When the only standard approval step left unmatched and the only
+    unmatched town approval step are such that an output step (交付, 通知,
+    発送 ...) which follows the approval in the standard precedes it in the
+    town (認定の後閲 after 結果通知), the town approves the same thing
+    afterwards: a reordering (V03), not one approval missing and another
+    extra.
+    """
+    import networkx as nx
+
+    from harpflow import deviations
+    from harpflow.match import Correspondence, Matching
+
+    def lone(flow: Flow, paired: Any) -> list[str]:
+        return [
+            n
+            for n, node in flow.nodes.items()
+            if _is_activity(node)
+            and not paired(n)
+            and deviations.is_approval(node, gloss)
+        ]
+
+    lone_a, lone_b = lone(standard, m.pair_of_a), lone(town, m.pair_of_b)
+    if len(lone_a) != 1 or len(lone_b) != 1:
         return m
-    return Matching(standard, town, [*m.pairs, *added])
+    a, b = lone_a[0], lone_b[0]
+    graph_a, graph_b = sequence_graph(standard), sequence_graph(town)
+    later = nx.descendants(graph_a, a) - nx.ancestors(graph_a, a)
+    earlier = nx.ancestors(graph_b, b) - nx.descendants(graph_b, b)
+    outputs: set[str] = set()
+    for n in later:
+        pair = m.pair_of_a(n)
+        if pair is not None and deviations.is_output(standard.nodes[n]):
+            outputs.update(pair.b)
+    if not outputs & earlier:
+        return m
+    return Matching(standard, town, [*m.pairs, Correspondence((a,), (b,), 0.0)])
 
 
 def _sort_key(change: Change, standard: Flow, town: Flow) -> tuple[Any, ...]:

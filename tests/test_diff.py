@@ -387,3 +387,31 @@ def test_steps_that_take_each_others_place_are_paired() -> None:
         "  - {番号: b, 担当: 担当, 作業: 紙の印鑑票を綴りに保管}\n",
     )
     assert "missing" in [kind for kind, _ in _kinds(std, town)]
+
+
+def test_an_approval_moved_after_the_output_is_a_reordering() -> None:
+    std = harpflow.read(
+        """
+steps:
+  - {番号: S, 作業: 開始, 種別: 開始}
+  - {番号: 1, 担当: 窓口, 作業: 申請の受付}
+  - {番号: 2, 担当: 決裁, 作業: 要介護状態区分を認定}
+  - {番号: 3, 担当: 担当, 作業: 結果通知書を発送}
+  - {番号: E, 作業: 終了, 種別: 終了}
+""",
+        format="yaml",
+    )
+    town = harpflow.read(
+        """
+steps:
+  - {番号: s, 作業: 開始, 種別: 開始}
+  - {番号: a, 担当: 窓口, 作業: 申請の受付}
+  - {番号: c, 担当: 担当, 作業: 結果通知書を発送}
+  - {番号: b, 担当: 課長, 作業: まとめて後閲}
+  - {番号: e, 作業: 終了, 種別: 終了}
+""",
+        format="yaml",
+    )
+    found = [(c.kind, c.code, c.standard, c.town) for c in diff(std, town)]
+    assert ("reordered", "V03", ("2",), ("b",)) in found
+    assert not [f for f in found if f[0] in ("missing", "extra")]
