@@ -7,7 +7,10 @@
    the size of the medoid and of the result, and the mean divergence of
    the models to the result versus to their medoid (goal: the result is
    closer on average), with the number of models closer to the result;
-   and the same with ``min_support=0.3``.
+   the same with ``min_support=0.3``; the steps worded as most models
+   word them; the seconds of both runs (medoid, unify and fit-gap). A
+   model whose behavioural profile needs the state-space method costs
+   seconds in every comparison it is in (ex10, writer0012).
 
 Run: ``python benchmarks/bench_unify.py [--quick] [--skip-hdbpmn]``.
 """
