@@ -91,6 +91,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from harpflow.errors import HarpflowWarning
+from harpflow.flowcache import memo
 from harpflow.model import Flow
 
 __all__ = [
@@ -668,7 +669,16 @@ def profile(
     ('->', '||', '<-')
     >>> sorted(p.loops)
     ['a', 'c', 'm', 'x']
+
+    Inside a :func:`harpflow.flowcache.comparison` block a flow's profile
+    is computed once (the state-space method can take seconds on a large
+    unstructured flow) and reused by every comparison that needs it.
     """
+    key = f"profile:{bound}:{method}:{scope}"
+    return memo(flow, key, lambda f: _profile(f, bound, method, scope))
+
+
+def _profile(flow: Flow, bound: int, method: str, scope: str | None) -> Profile:
     graph = _scope_graph(flow, scope)
     nodes = tuple(graph)
     loops = frozenset(

@@ -118,6 +118,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from harpflow.errors import HarpflowWarning, ModelError
+from harpflow.flowcache import comparison
 from harpflow.glossary import Glossary, default_glossary
 from harpflow.match import Correspondence, Matching, match
 from harpflow.model import Flow, Node
@@ -235,12 +236,15 @@ def medoid(
     if not chosen:
         raise ModelError("no candidate for the medoid")
     sums = [0.0] * n
-    for i in range(n):
-        for j in range(i + 1, n):
-            if i in chosen or j in chosen:
-                d = score(flows[i], flows[j], glossary=gloss).total
-                sums[i] += d
-                sums[j] += d
+    # Each flow's behavioural profile and graphs are built once for all
+    # its pairs (the flows are not changed here).
+    with comparison():
+        for i in range(n):
+            for j in range(i + 1, n):
+                if i in chosen or j in chosen:
+                    d = score(flows[i], flows[j], glossary=gloss).total
+                    sums[i] += d
+                    sums[j] += d
     means = [s / max(1, n - 1) if i in chosen else math.nan for i, s in enumerate(sums)]
     return min(chosen, key=lambda i: (means[i], i)), means
 

@@ -58,6 +58,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
+from harpflow.flowcache import comparison
 from harpflow.glossary import Glossary
 from harpflow.model import Flow
 from harpflow.unify_build import TownView, flow_order, rebuild
@@ -143,9 +144,11 @@ class Judge:
         from harpflow.score import score
 
         candidate = rebuild(flow, flow_order(flow))
-        mean = math.fsum(
-            score(candidate, v.flow, glossary=self.gloss).total for v in self.views
-        ) / max(1, len(self.views))
+        with comparison():  # the candidate's profile once for all towns
+            total = math.fsum(
+                score(candidate, v.flow, glossary=self.gloss).total for v in self.views
+            )
+        mean = total / max(1, len(self.views))
         if mean < self.mean - 1e-9:
             self.mean = mean
             return True
