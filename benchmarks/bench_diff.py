@@ -6,8 +6,9 @@
    variants with two to four operators at once. Detected changes are
    compared with the ground truth: a detected change is right when its
    kind equals a true change's kind and they share a standard or town id
-   (one-to-one). Codes are compared on the pairs so found, for true
-   changes that carry a code.
+   (one-to-one, as many pairs as possible, the best-agreeing ids first:
+   see :func:`compare`). Codes are compared on the pairs so found, for
+   true changes that carry a code.
 2. The hand-written gold of ``processes/gold``: the same figures against
    its change rows (``relabelled`` left out on both sides: the gold
    writers noted wording differences only now and then).
@@ -88,29 +89,49 @@ HEADER = (
 
 
 def compare(detected: Sequence[Change], truth: Sequence[TruthChange]) -> Tally:
-    """Pair detected and true changes by kind and place; count codes."""
+    """Pair detected and true changes by kind and place; count codes.
+
+    A detected change may stand for a true one when their kinds are equal
+    and they share a standard or a town id. Among such pairs, as many as
+    possible are made (an assignment, not a greedy pass in row order), and
+    among the largest sets of pairs, the one whose ids agree best (the
+    Jaccard index of their id sets): so a change that merely overlaps a
+    true change never takes the place of one that names it exactly.
+    """
+    from scipy.optimize import linear_sum_assignment
+
     tally = Tally()
     tally.detected = len(detected)
     tally.truth = len(truth)
-    used: set[int] = set()
-    for t in truth:
-        if t.code:
-            tally.coded_truth += 1
-        for i, c in enumerate(detected):
-            if i in used or c.kind != t.kind:
+    tally.coded_truth = sum(1 for t in truth if t.code)
+    weight = [[0.0] * len(detected) for _ in truth]
+    for i, t in enumerate(truth):
+        ids_t = {("s", x) for x in t.standard} | {("t", x) for x in t.town}
+        for j, c in enumerate(detected):
+            if c.kind != t.kind:
                 continue
-            if set(c.standard) & set(t.standard) or set(c.town) & set(t.town):
-                used.add(i)
-                tally.hits += 1
-                if t.code:
-                    if c.code:
-                        tally.coded_detected += 1
-                    if c.code == t.code:
-                        tally.code_hits += 1
-                break
+            if not (set(c.standard) & set(t.standard) or set(c.town) & set(t.town)):
+                continue
+            ids_c = {("s", x) for x in c.standard} | {("t", x) for x in c.town}
+            # one more pair always outweighs better agreement of the ids
+            weight[i][j] = 10.0 + len(ids_t & ids_c) / len(ids_t | ids_c)
+    used: set[int] = set()
+    if truth and detected:
+        rows, cols = linear_sum_assignment(weight, maximize=True)
+        for i, j in zip(rows, cols, strict=True):
+            if weight[i][j] <= 0.0:
+                continue
+            used.add(int(j))
+            tally.hits += 1
+            t, c = truth[i], detected[j]
+            if t.code:
+                if c.code:
+                    tally.coded_detected += 1
+                if c.code == t.code:
+                    tally.code_hits += 1
     # Codes given to changes that are not true changes count against precision.
     tally.coded_detected += sum(
-        1 for i, c in enumerate(detected) if c.code and i not in used
+        1 for j, c in enumerate(detected) if c.code and j not in used
     )
     return tally
 
@@ -354,8 +375,11 @@ def ged_check(
 ) -> GedFigures:
     """Structure component against exact GED: differences and time ratios.
 
-    ``ours`` is a fresh matching plus the structure component; ``vs diff``
-    compares GED with the whole diff and score. Exact GED runs with a
+    The difference is that of the score's structure component (on the
+    diff's matching, which pairs a few steps more than the matcher alone:
+    steps that take each other's place). ``ours ms`` times the matcher
+    plus the structure component; ``vs diff`` compares GED with the whole
+    diff and score. Exact GED runs with a
     timeout; a pair it did not finish in time is left out and counted.
     """
     fig = GedFigures(name)
@@ -372,9 +396,8 @@ def ged_check(
         ours = score(a, b).structure
         fig.full.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        alone = _structure_only(a, b)
+        _structure_only(a, b)
         fig.fast.append(time.perf_counter() - t0)
-        assert abs(alone - ours) < 1e-9
         fig.slow.append(slow)
         norm = (
             g1.number_of_nodes()
