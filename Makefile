@@ -6,9 +6,12 @@ STAMP   := $(VENV)/.installed
 EXTRAS  := dev,visio,dask
 OS_PKGS := graphviz fonts-noto-cjk
 
-.PHONY: demo test install system-deps lint format typecheck pytest clean
+.PHONY: demo survey test install system-deps lint format typecheck pytest clean
 
-demo: install
+demo: install survey
+
+# the sample survey report, committed in reports/sample
+survey: install
 	$(VENV)/bin/harpflow survey processes -o reports/sample
 
 test: install lint typecheck pytest
