@@ -7,7 +7,8 @@ orientation of the two flows. It builds the pair similarity of
 neighbour score of Dijkman et al. 2009), solves a maximum-weight assignment
 with the Hungarian method in which each pair earns its margin over the
 threshold, pairs leftover steps that sit between the same matched steps,
-and forms one-to-many groups of adjacent steps. See :mod:`harpflow.match`
+and forms one-to-many groups of adjacent steps (the 1:n correspondences
+of ICoP, Weidlich, Dijkman & Mendling 2010). See :mod:`harpflow.match`
 for the references.
 
 The constants below were set on the development gold (``processes/gold``
@@ -57,6 +58,25 @@ MIN_LABEL = 0.2
 GROUP_RATIO = 0.8
 #: Smallest share of a counterpart's words a step must add to join a group.
 MIN_GAIN = 0.2
+#: Share of a step's words another step's label must cover for the step to
+#: count as done within that step.
+ABSORBED = 0.8
+#: Words by which a label says the step does several things at once: 兼
+#: (one form serving as two, 支出負担行為兼支出命令書), 含む/含め (訪問調査
+#: (日程調整を含む)), 一度に, 同時に, 併せて/あわせて, 兼ねて.
+MERGE_WORDS = ("兼", "含む", "含め", "一度に", "同時に", "併せ", "あわせて")
+#: The mark that lists several actions in one label (決裁・本登録).
+LIST_MARK = "・"
+#: Words by which a label says the step is done later in a batch (V06).
+BATCH_WORDS = ("まとめ", "纏め", "一括", "日次", "夜間", "翌日", "batch")
+#: Words by which a label says the step is done on paper (V05).
+PAPER_WORDS = ("紙", "手書", "excel", "エクセル", "paper", "handwrit", "by hand")
+#: Words of steps that record something, besides the glossary's 入力
+#: cluster (:data:`ENTRY_CONCEPT`).
+ENTRY_WORDS = ("作成", "起票", "record", "enter")
+ENTRY_CONCEPT = "入力"
+#: Words naming where something is recorded rather than what.
+MEDIUM_WORDS = ("システム", "system", "台帳", "簿", "票", "表", "書", "内容")
 #: Share of the threshold a pair between two matched pairs must reach.
 GAP_FACTOR = 0.6
 #: Smallest label similarity of such a pair.
@@ -75,6 +95,7 @@ class _Side:
     lanes: list[str | None]
     preds: list[list[int]]
     succs: list[list[int]]
+    mediums: list[str | None]
     act_neighbours: list[list[int]] = field(default_factory=list)
     act_preds: list[list[int]] = field(default_factory=list)
     act_succs: list[list[int]] = field(default_factory=list)
@@ -96,8 +117,10 @@ def _side(flow: Flow) -> _Side:
     lanes = [data[n].get("lane") or data[n].get("pool") for n in order]
     labels = [normalise(str(data[n].get("label") or "")) for n in order]
     kinds = [kind_of(t) for t in types]
-    side = _Side(flow, order, labels, kinds, types, lanes, preds, succs)
-    # activities next to each activity, looking through gateways
+    mediums = [data[n].get("medium") for n in order]
+    side = _Side(flow, order, labels, kinds, types, lanes, preds, succs, mediums)
+    # activities next to each activity, looking through gateways and
+    # intermediate events
     for i in range(len(order)):
         near: list[list[int]] = []
         for step in (preds, succs):
@@ -111,7 +134,9 @@ def _side(flow: Flow) -> _Side:
                     seen.add(j)
                     if kinds[j] == "activity":
                         found.add(j)
-                    elif kinds[j] == "gateway":
+                    elif kinds[j] in ("gateway", "intermediate"):
+                        # a decision, a timer or a wait stands between
+                        # two steps without being a step itself
                         stack.extend(step[j])
             near.append(sorted(found))
         side.act_preds.append(near[0])
@@ -254,6 +279,82 @@ def _merged(labels: list[Label]) -> Label:
     return Label(text, None, text, tokens, labels[0].language, core, aside)
 
 
+def _near(side: _Side, u: int, grouped: set[int]) -> tuple[set[int], set[int]]:
+    """Grouped activities next to activity ``u``, and those reached past gaps.
+
+    The first set holds the direct neighbours (through gateways and
+    intermediate events, :func:`_side`) and the siblings (activities with
+    the same activity predecessors and successors: parallel or alternative
+    branches). The second adds the grouped activities first met walking
+    from ``u`` over activities in no pair: steps the other flow left out
+    (a 審査 dropped between 入力 and 本登録) do not separate the two.
+    """
+    direct = set(side.act_neighbours[u])
+    preds, succs = side.act_preds[u], side.act_succs[u]
+    if preds and succs:
+        for p in preds:
+            for w in side.act_succs[p]:
+                if w != u and side.act_preds[w] == preds and side.act_succs[w] == succs:
+                    direct.add(w)
+    direct &= grouped
+    past: set[int] = set()
+    stack, seen = [w for w in side.act_neighbours[u] if w not in grouped], {u}
+    while stack:
+        w = stack.pop()
+        if w in seen:
+            continue
+        seen.add(w)
+        for x in side.act_neighbours[w]:
+            if x in grouped:
+                past.add(x)
+            elif x not in seen:
+                stack.append(x)
+    return direct, past | direct
+
+
+def _says(label: Label, words: tuple[str, ...]) -> bool:
+    text = label.text.lower()
+    return any(w in text for w in words)
+
+
+def _is_entry(label: Label, glossary: Glossary) -> bool:
+    """True when the step records something (入力 cluster, 作成, 起票)."""
+    return _says(label, ENTRY_WORDS) or any(
+        ENTRY_CONCEPT in glossary.concepts(t) for t in label.tokens
+    )
+
+
+def _double_entry(mine: _Side, u: int, v: int, glossary: Glossary) -> bool:
+    """True when ``u`` and ``v`` record one thing on paper and in the system.
+
+    Both are entries of one lane, next to each other, and exactly one says
+    it is on paper (紙, 手書き, Excel): the 二重入力 of V05, in which a town
+    writes a ledger or form by hand and keys the same into the system.
+    """
+    if mine.lanes[u] != mine.lanes[v] or v not in mine.act_neighbours[u]:
+        return False
+    lab_u, lab_v = mine.labels[u], mine.labels[v]
+    if not (_is_entry(lab_u, glossary) and _is_entry(lab_v, glossary)):
+        return False
+    paper_u = _says(lab_u, PAPER_WORDS) or mine.mediums[u] == "paper"
+    paper_v = _says(lab_v, PAPER_WORDS) or mine.mediums[v] == "paper"
+    if paper_u == paper_v:
+        return False
+    # of the same thing: a word of what is recorded in both labels
+    return bool(_object_words(lab_u, glossary) & _object_words(lab_v, glossary))
+
+
+def _object_words(label: Label, glossary: Glossary) -> set[str]:
+    """The words of a label that name what is handled, not how."""
+    return {
+        t
+        for t in label.tokens
+        if not any(w in t.lower() for w in (*PAPER_WORDS, *MEDIUM_WORDS))
+        and ENTRY_CONCEPT not in glossary.concepts(t)
+        and t not in ENTRY_WORDS
+    }
+
+
 def _grow(
     groups: list[tuple[list[int], list[int], float]],
     mine: _Side,
@@ -262,18 +363,37 @@ def _grow(
     glossary: Glossary,
     weights: dict[str, float],
 ) -> None:
-    """Add unmatched activities of ``mine`` to their neighbours' groups.
+    """Add unmatched activities of ``mine`` to groups: the 1:n pairs.
 
     ``groups`` hold (mine, theirs, score); ``label`` is the label similarity
-    with rows for ``mine``. An unmatched activity ``u`` joins the group of an
-    adjacent step when the group's counterpart ``y`` is a single node, ``u``
-    covers words of ``y`` that the group does not (a gain of at least
-    :data:`MIN_GAIN` in covered token weight), and ``u``'s label similarity
-    with ``y`` is at least :data:`GROUP_RATIO` times its best with any
-    activity of the other flow.
+    with rows for ``mine``. Following the 1:n correspondences of Weidlich,
+    Dijkman and Mendling (ICoP, 2010), a group is a fragment of adjacent
+    steps whose joint wording answers one step of the other flow. An
+    unmatched activity ``u`` joins the group of step ``y`` (a single node)
+    when
+
+    * **its words add to the group's**: ``u``'s label similarity with ``y``
+      is at least :data:`GROUP_RATIO` times its best with any activity of
+      the other flow, and ``u`` covers words of ``y`` that the group does
+      not (a gain of at least :data:`MIN_GAIN` of ``y``'s words) — 受付 +
+      資格確認 ↔ 受付・資格確認. ``u`` must be next to the group, or reach
+      it over steps in no pair; when ``y`` says it does several things at
+      once (:data:`MERGE_WORDS`: 支出負担行為**兼**支出命令書, 訪問調査
+      (日程調整を**含む**)) its remark counts and ``u`` may be anywhere, as
+      it may when ``u`` says it is done in a batch (:data:`BATCH_WORDS`)
+      and ``y`` lists actions (:data:`LIST_MARK`), is ``u``'s best
+      counterpart and covers :data:`ABSORBED` of ``u``'s words (the
+      本登録 of 決裁・本登録 moved to a nightly batch, V06). Over steps in no
+      pair, ``y`` must be ``u``'s best counterpart;
+    * **it is the other half of a double entry**: ``u`` and a member record
+      the same in one lane, one on paper and one in the system
+      (:func:`_double_entry`, V05).
     """
     acts = np.array([k == "activity" for k in theirs.kinds], dtype=bool)
     taken = {i for g in groups for i in g[0]}
+    merging = [_says(lab, MERGE_WORDS) for lab in theirs.labels]
+    listing = [LIST_MARK in lab.core for lab in theirs.labels]
+    batched = [_says(lab, BATCH_WORDS) for lab in mine.labels]
     changed = True
     while changed:
         changed = False
@@ -281,30 +401,75 @@ def _grow(
             if u in taken or mine.kinds[u] != "activity" or not mine.labels[u].tokens:
                 continue
             best_label = float(label[u][acts].max()) if acts.any() else 0.0
-            best: tuple[float, int] | None = None
+            direct, reached = _near(mine, u, taken)
+            best: tuple[float, int, float] | None = None
             for gi, (own, other, _) in enumerate(groups):
-                if len(other) != 1 or not set(own) & set(mine.act_neighbours[u]):
+                if len(other) != 1:
                     continue
                 y = other[0]
                 if label[u, y] < max(GROUP_RATIO * best_label, 0.15):
                     continue
-                before = _merged([mine.labels[i] for i in own])
-                after = _merged([mine.labels[i] for i in sorted([*own, u])])
-                # the step's own words decide, not its parenthesised remarks
-                core = replace(theirs.labels[y], aside=())
-                _, cov = coverage_matrix(
-                    [before, after], [core], glossary, weights=weights
-                )
-                gain = float(cov[1, 0] - cov[0, 0])
-                if gain >= MIN_GAIN and (best is None or gain > best[0]):
-                    best = (gain, gi)
+                if any(_double_entry(mine, u, v, glossary) for v in own):
+                    rank = gain = 0.0
+                else:
+                    # far from the group, y must be u's best counterpart and
+                    # say that it does several things
+                    its_best = label[u, y] >= best_label
+                    far_ok = merging[y] or (
+                        its_best
+                        and listing[y]
+                        and batched[u]
+                        and _covers(theirs.labels[y], mine.labels[u], glossary, weights)
+                    )
+                    if not (
+                        direct & set(own) or (its_best and reached & set(own)) or far_ok
+                    ):
+                        continue
+                    gain = _gain(
+                        mine, own, u, theirs.labels[y], merging[y], glossary, weights
+                    )
+                    if gain < MIN_GAIN:
+                        continue
+                    rank = gain
+                if best is None or rank > best[0]:
+                    best = (rank, gi, gain)
             if best is not None:
                 own, other, score = groups[best[1]]
-                joined = float(label[u, other[0]]) + best[0]
+                joined = float(label[u, other[0]]) + best[2]
                 score = (score * len(own) + min(joined, 1.0)) / (len(own) + 1)
                 groups[best[1]] = (sorted([*own, u]), other, score)
                 taken.add(u)
                 changed = True
+
+
+def _covers(
+    label: Label, other: Label, glossary: Glossary, weights: dict[str, float]
+) -> bool:
+    """True when ``label`` covers :data:`ABSORBED` of ``other``'s words."""
+    cov, _ = coverage_matrix([other], [label], glossary, weights=weights)
+    return float(cov[0, 0]) >= ABSORBED
+
+
+def _gain(
+    mine: _Side,
+    own: list[int],
+    u: int,
+    target: Label,
+    remark: bool,
+    glossary: Glossary,
+    weights: dict[str, float],
+) -> float:
+    """Share of ``target``'s words that ``u`` covers and group ``own`` does not.
+
+    The step's own words count, not its parenthesised remark, unless
+    ``remark`` (the remark says what the step takes in).
+    """
+    before = _merged([mine.labels[i] for i in own])
+    after = _merged([mine.labels[i] for i in sorted([*own, u])])
+    if not remark:
+        target = replace(target, aside=())
+    _, cov = coverage_matrix([before, after], [target], glossary, weights=weights)
+    return float(cov[1, 0] - cov[0, 0])
 
 
 def confidence(similarity: float) -> float:

@@ -20,9 +20,14 @@ follows the classic pipeline of process model matchers [1]_ [2]_ [3]_:
    matched steps is paired at a lower bar (the surrounding pairs vouch for
    it), as in the anchor-based matchers of the contests [3]_;
 5. **one-to-many groups**: an unmatched step joins the group of an
-   *adjacent* step when its words are covered by that step's counterpart
-   and add to it (受付・資格確認 ↔ 受付 + 資格確認), as the contest gold
-   standards allow [3]_.
+   *adjacent* step (through gateways and intermediate events, or over
+   steps in no pair) when its words are covered by that step's
+   counterpart and add to it (受付・資格確認 ↔ 受付 + 資格確認), the 1:n
+   correspondences of ICoP [5]_ that the contest gold standards allow
+   [3]_. A counterpart that says it does several things at once
+   (支出負担行為兼支出命令書, 訪問調査（日程調整を含む）) or lists actions
+   (決裁・本登録) may gather steps from further away; a paper entry and a
+   system entry of the same thing in one lane form a group (二重入力).
 
 The result is deterministic and symmetric: ``match(b, a)`` equals
 ``match(a, b).swapped()``. Both orders are computed in one canonical
@@ -51,9 +56,10 @@ Notes
 -----
 Exact ties (two nodes indistinguishable by label, type, lane, position and
 neighbourhood) are broken in favour of nodes at similar places in the
-flows' node order. One-to-many groups are formed from direct neighbours
-only (through gateways), and a group grows on one side only: no
-many-to-many groups.
+flows' node order. A group grows on one side only: no many-to-many
+groups, so a step done both at the main office and at a branch (two
+town steps for one standard step, each also covering another) keeps
+one-to-one pairs.
 
 References
 ----------
@@ -69,6 +75,9 @@ References
 .. [4] S. Melnik, H. Garcia-Molina, E. Rahm, "Similarity flooding: a
    versatile graph matching algorithm and its application to schema
    matching", ICDE 2002, pp. 117-128.
+.. [5] M. Weidlich, R. Dijkman, J. Mendling, "The ICoP framework:
+   identification of correspondences between process models", CAiSE 2010,
+   LNCS 6051, pp. 483-498.
 """
 
 from __future__ import annotations

@@ -210,6 +210,60 @@ def test_no_group_with_a_step_that_is_not_adjacent() -> None:
     assert all(len(c.a) == 1 for c in m.pairs)
 
 
+def test_a_step_past_a_timer_joins_the_group() -> None:
+    # 決裁・本登録 done as 決裁, then 本登録 in the nightly batch
+    std = chain("s", ["受付", "決裁・本登録", "関連手続の案内"])
+    town = chain("t", ["受付", "決裁", "関連手続の案内"])
+    town.add_node("timer", type="intermediateCatchEvent", label="夜間")
+    town.add_node("t9", label="本登録（日次一括更新）")
+    town.add_edge("t2", "timer")
+    town.add_edge("timer", "t9")
+    town.add_edge("t9", "t_e")
+    m = match(std, town)
+    split = m.pair_of_a("s1")
+    assert split is not None and split.b == ("t1", "t9")
+    assert match(town, std) == m.swapped()
+
+
+def test_a_step_that_says_it_serves_as_two_gathers_both() -> None:
+    # 支出負担行為兼支出命令書: one form for two standard steps far apart
+    std = chain(
+        "s", ["支出負担行為決議書を作成", "物品を発注", "検収", "支出命令書を作成"]
+    )
+    town = chain("t", ["物品を発注", "検収", "支出負担行為兼支出命令書を入力"])
+    m = match(std, town)
+    merged = m.pair_of_b("t2")
+    assert merged is not None and merged.a == ("s0", "s3")
+    # without the 兼 the far step stays apart
+    plain = chain("t", ["物品を発注", "検収", "支出負担行為と支出命令書を入力"])
+    assert match(std, plain).pair_of_a("s0") is None
+
+
+def test_paper_and_system_entry_of_one_thing_are_a_split() -> None:
+    std = chain("s", ["受付", "支出負担行為決議書を作成", "決裁"])
+    lanes = ["担当", "担当", "担当", "課長"]
+    town = chain(
+        "t",
+        [
+            "受付",
+            "決議書を手書きで作成",
+            "決議書の内容を財務会計システムへ入力",
+            "決裁",
+        ],
+        lanes=lanes,
+    )
+    m = match(std, town)
+    split = m.pair_of_a("s1")
+    assert split is not None and split.b == ("t1", "t2")
+    # a paper ledger of something else is an extra step, not a split
+    other = chain(
+        "t",
+        ["受付", "支出負担行為決議書の作成", "進捗管理表（Excel）へ記入", "決裁"],
+        lanes=lanes,
+    )
+    assert match(std, other).pair_of_b("t2") is None
+
+
 def test_a_step_between_matched_steps_is_paired_at_a_lower_bar() -> None:
     std = chain(
         "s",
