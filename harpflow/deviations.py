@@ -10,14 +10,16 @@ the step types and media, and key words of the labels:
 ====  ====================================  ===================================
 code  deviation                             recognised as
 ====  ====================================  ===================================
-V01   approval compression                  a missing or merged 審査/決裁 step
+V01   approval compression                  a missing or merged 審査/決裁 step,
+                                            steps merged into one 兼 form
 V02   approval inflation                    an extra 審査/決裁/合議 step
 V03   後閲 (approval after the output)      an approval moved after 交付/通知
 V04   role merging                          a 審査/決裁 step done by 担当/窓口,
                                             merged steps of several lanes
 V05   paper instead of system               paper medium, manual for system,
                                             ledgers, hand-written, Excel
-V06   batch instead of immediate            timers, まとめ/一括/日次/夜間 steps
+V06   batch instead of immediate            timers, まとめ/一括/日次/夜間 steps,
+                                            a step split off into a batch
 V07   支所 intake                           steps in a branch lane or location,
                                             transfer (逓送, FAX) steps
 V08   extra confirmation                    extra 確認/照合/電話/検算 steps
@@ -129,6 +131,7 @@ _PAPER = (
 _BATCH = ("まとめ", "一括", "日次", "週次", "夜間", "バッチ", "翌日", "後日", "batch")
 _MANUAL_HANDOFF = ("連絡票", "電話連絡", "連絡", "回覧", "メモ")
 _GUIDE = ("案内", "guid")
+_JOINT_FORM = ("兼",)
 _OUTSOURCE = ("委託", "受託", "業者", "派遣", "contractor")
 _WIDE = ("広域", "共同設置", "組合", "審査会", "連合", "振興局", "道", "県")
 _REWORK = ("補正", "差戻", "差し戻", "返戻", "再提出", "やり直")
@@ -235,6 +238,9 @@ def classify(
     if kind == "merged":
         if any(_is_approval(n, gloss) for n in std):
             return "V01"
+        if any(_has(_text(n), _JOINT_FORM) for n in twn):
+            # one form doing for two (負担行為兼支出命令書) is approved once
+            return "V01"
         if len({_lane(n, gloss) for n in std}) > 1:
             return "V04"
         return None
@@ -243,6 +249,8 @@ def classify(
             return "V05"
         if any(_has(_text(n), _CONFIRM) for n in twn):
             return "V08"
+        if any(n.trigger == "timer" or _has(_text(n), _BATCH) for n in twn):
+            return "V06"
         return None
     if kind == "lane_changed" and std and twn:
         town_lane = f"{twn[0].lane or ''} {twn[0].pool or ''}"

@@ -415,3 +415,20 @@ steps:
     found = [(c.kind, c.code, c.standard, c.town) for c in diff(std, town)]
     assert ("reordered", "V03", ("2",), ("b",)) in found
     assert not [f for f in found if f[0] in ("missing", "extra")]
+
+
+def test_codes_of_a_joint_form_merge_and_a_batch_split() -> None:
+    from harpflow.deviations import classify
+    from harpflow.diff import Change
+
+    std, town = Flow("s"), Flow("t")
+    std.add_node("3", label="支出負担行為決議書を作成", lane="担当")
+    std.add_node("10", label="支出命令書を作成", lane="担当")
+    std.add_node("9", label="決裁・本登録", lane="決裁")
+    town.add_node("H", label="支出負担行為兼支出命令書を入力", lane="担当")
+    town.add_node("n11", label="決裁", lane="課長")
+    town.add_node("n12", label="本登録（日次一括更新）", lane="システム")
+    merged = Change("merged", ("3", "10"), ("H",), "")
+    split = Change("split", ("9",), ("n11", "n12"), "")
+    assert classify(merged, std, town) == "V01"
+    assert classify(split, std, town) == "V06"
