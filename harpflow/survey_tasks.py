@@ -241,15 +241,7 @@ def analyse_procedure(
         town) or ``recommend`` (the recommended flow); the survey adds
         ``worker`` (:func:`lost_procedure`).
     """
-    out: dict[str, Any] = {
-        "flows": [],
-        "divergence": [],
-        "changes": [],
-        "fit_gap": [],
-        "requirements": [],
-        "errors": [],
-        "recommendation": None,
-    }
+    out = _empty_output()
     std = _read_standard(root, standard, towns, out)
     if std is None or standard is None:
         return out
@@ -297,6 +289,14 @@ def analyse_procedure(
     return out
 
 
+def _empty_output() -> dict[str, Any]:
+    """The output of a procedure before anything is found: empty tables."""
+    tables = ("flows", "divergence", "changes", "fit_gap", "requirements", "errors")
+    out: dict[str, Any] = {name: [] for name in tables}
+    out["recommendation"] = None
+    return out
+
+
 def lost_procedure(args: tuple[Any, ...], reason: str) -> dict[str, Any]:
     """What a survey keeps of a procedure whose worker process died each
     time it ran (:func:`harpflow.survey_run.run_tasks`): an error row
@@ -313,15 +313,7 @@ def lost_procedure(args: tuple[Any, ...], reason: str) -> dict[str, Any]:
     [('towns/A/01-jumin/tennyu.bpmn', 'worker')]
     """
     _root, standard, towns = args[0], args[1], args[2]
-    out: dict[str, Any] = {
-        "flows": [],
-        "divergence": [],
-        "changes": [],
-        "fit_gap": [],
-        "requirements": [],
-        "errors": [],
-        "recommendation": None,
-    }
+    out = _empty_output()
     message = f"not analysed: {reason}"
     for file in ([standard] if standard is not None else []) + list(towns):
         out["errors"].append(_error_row(file, "worker", message))

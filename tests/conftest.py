@@ -10,7 +10,10 @@ really exercised.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,3 +33,24 @@ def corpus(*parts: str) -> Path:
             pytest.fail(message + " (required under CI)")
         pytest.skip(message)
     return path
+
+
+@contextmanager
+def dask_cluster(**config: object) -> Iterator[tuple[Any, Any]]:
+    """A local Dask cluster of two single-threaded worker processes and a
+    client of it, with ``config`` set (``distributed.scheduler.…`` keys);
+    skips where ``distributed`` is not installed."""
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    with (
+        dask.config.set(config),
+        distributed.LocalCluster(
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield cluster, client

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from conftest import dask_cluster
 from test_survey import _assert_same, _small_tree
 
 import harpflow.survey
@@ -139,20 +140,9 @@ def test_survey_whose_worker_always_dies_reports_that_procedure(
 def test_dask_worker_that_dies_ends_in_a_survey(
     tree: Path, normal: SurveyResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    distributed = pytest.importorskip("distributed")
-    import dask
-
     (tree.parent / "died").unlink(missing_ok=True)
-    with (
-        dask.config.set({"distributed.scheduler.allowed-failures": 1}),
-        distributed.LocalCluster(
-            n_workers=2,
-            processes=True,
-            threads_per_worker=1,
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    # Dask gives up on a task after its worker died twice (the default is 4)
+    with dask_cluster(**{"distributed.scheduler.allowed-failures": 1}) as (_, client):
         # dies once: Dask runs the task again on a live worker
         monkeypatch.setattr(harpflow.survey, "analyse_procedure", dying_once_analyse)
         once = Survey.load(tree).run(client=client, progress=False)

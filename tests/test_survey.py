@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import PROCESSES
+from conftest import PROCESSES, dask_cluster
 
 from harpflow.cli import main
 from harpflow.errors import HarpflowError
@@ -184,16 +184,7 @@ def test_one_process_gives_the_same_result(small: Path, local: SurveyResult) -> 
 def test_dask_cluster_gives_the_same_result(
     small: Path, local: SurveyResult, tmp_path: Path
 ) -> None:
-    distributed = pytest.importorskip("distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            processes=True,
-            threads_per_worker=1,
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with dask_cluster() as (cluster, client):
         assert len(client.scheduler_info()["workers"]) == 2
         on_dask = Survey.load(small).run(client=client, progress=False)
         # the command line connects to the same scheduler by its address
