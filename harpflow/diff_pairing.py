@@ -1,0 +1,130 @@
+"""Steps the matcher left alone that a diff pairs all the same.
+
+The matcher (:func:`harpflow.match.match`) pairs steps by what they say
+and where they stand. Two cases it leaves open are closed here, before
+the changes are listed: a lone standard step and a lone town step that
+take each other's place between the same matched neighbours
+(:func:`same_place`), and an approval that the town moved after the
+output it should precede (:func:`late_approval`, which the diff then
+reports as a reordering, V03, instead of a missing and an extra step).
+Both apply only to the matching :func:`harpflow.diff.diff` makes itself.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from harpflow.diff_change import is_activity
+from harpflow.diff_terms import has_counter, lanes_differ
+from harpflow.flowcache import sequence_graph
+from harpflow.glossary import Glossary
+from harpflow.model import Flow
+
+if TYPE_CHECKING:
+    from harpflow.match import Matching
+
+__all__ = [
+    "late_approval",
+    "same_place",
+]
+
+
+def same_place(standard: Flow, town: Flow, m: Matching, gloss: Glossary) -> Matching:
+    """The matching, with steps that take each other's place paired.
+
+    A standard step the matcher left alone and a town step it left alone
+    are the same step worded otherwise when they sit between the same
+    matched steps: a predecessor of one is matched to a predecessor of the
+    other, a successor likewise (through sequence or message flows), they
+    have as many incoming and outgoing flows of each kind, the same lane
+    does them, and neither has another such partner. (補正を依頼 and
+    直してもらう, both after the decision on 届書審査 and back to 届出.)
+    """
+    from harpflow.match import Correspondence, Matching
+
+    def unmatched(flow: Flow, paired: Any) -> list[str]:
+        return [
+            n for n, node in flow.nodes.items() if is_activity(node) and not paired(n)
+        ]
+
+    lone_a = unmatched(standard, m.pair_of_a)
+    lone_b = unmatched(town, m.pair_of_b)
+    if not lone_a or not lone_b:
+        return m
+
+    def across(ids: Any) -> set[str]:
+        out: set[str] = set()
+        for i in ids:
+            pair = m.pair_of_a(i)
+            if pair is not None:
+                out.update(pair.b)
+        return out
+
+    def degrees(flow: Flow, n: str) -> tuple[int, ...]:
+        kinds = ("sequence", "message")
+        ins = [d.get("kind", "sequence") for d in flow.graph.pred[n].values()]
+        outs = [d.get("kind", "sequence") for d in flow.graph.succ[n].values()]
+        return tuple(side.count(k) for side in (ins, outs) for k in kinds)
+
+    counter = has_counter(town, gloss)
+    partners: dict[str, list[str]] = {}
+    for a in lone_a:
+        before = across(standard.graph.predecessors(a))
+        after = across(standard.graph.successors(a))
+        node = standard.nodes[a]
+        partners[a] = [
+            b
+            for b in lone_b
+            if before & set(town.graph.predecessors(b))
+            and after & set(town.graph.successors(b))
+            and degrees(standard, a) == degrees(town, b)
+            and not lanes_differ(node.lane, town.nodes[b].lane, gloss, counter=counter)
+        ]
+    added = []
+    for a, found in partners.items():
+        if len(found) == 1 and [x for x, f in partners.items() if found[0] in f] == [a]:
+            added.append(Correspondence((a,), (found[0],), 0.0))
+    if added:
+        m = Matching(standard, town, [*m.pairs, *added])
+    return late_approval(standard, town, m, gloss)
+
+
+def late_approval(standard: Flow, town: Flow, m: Matching, gloss: Glossary) -> Matching:
+    """The matching, with an approval moved after the output (後閲) paired.
+
+    When the only standard approval step left unmatched and the only
+    unmatched town approval step are such that an output step (交付, 通知,
+    発送 ...) which follows the approval in the standard precedes it in the
+    town (認定の後閲 after 結果通知), the town approves the same thing
+    afterwards: a reordering (V03), not one approval missing and another
+    extra.
+    """
+    import networkx as nx
+
+    from harpflow import deviations
+    from harpflow.match import Correspondence, Matching
+
+    def lone(flow: Flow, paired: Any) -> list[str]:
+        return [
+            n
+            for n, node in flow.nodes.items()
+            if is_activity(node)
+            and not paired(n)
+            and deviations.is_approval(node, gloss)
+        ]
+
+    lone_a, lone_b = lone(standard, m.pair_of_a), lone(town, m.pair_of_b)
+    if len(lone_a) != 1 or len(lone_b) != 1:
+        return m
+    a, b = lone_a[0], lone_b[0]
+    graph_a, graph_b = sequence_graph(standard), sequence_graph(town)
+    later = nx.descendants(graph_a, a) - nx.ancestors(graph_a, a)
+    earlier = nx.ancestors(graph_b, b) - nx.descendants(graph_b, b)
+    outputs: set[str] = set()
+    for n in later:
+        pair = m.pair_of_a(n)
+        if pair is not None and deviations.is_output(standard.nodes[n]):
+            outputs.update(pair.b)
+    if not outputs & earlier:
+        return m
+    return Matching(standard, town, [*m.pairs, Correspondence((a,), (b,), 0.0)])
