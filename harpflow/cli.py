@@ -2,16 +2,21 @@
 
 Subcommands mirror the API. Every subcommand that reports takes ``--json``
 (stable keys) and prints a readable table otherwise. Exit status: 0 on
-success, 2 on bad input or usage (one line ``harpflow: error: ...``, no
-traceback), 1 on an unexpected failure.
+success, 2 on bad input or usage -- a missing or unreadable input, an
+output that cannot be written or whose suffix names no format, a bad
+option -- with one line ``harpflow: error: <file>:<line>: <what>`` on
+stderr and no traceback, 1 on an unexpected failure.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -23,8 +28,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"harpflow: error: {message}", err=True)
+    click.echo(f"harpflow: error: {_one_line(message)}", err=True)
     sys.exit(2)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
 
 
 def _emit_json(data: Any) -> None:
@@ -33,11 +42,89 @@ def _emit_json(data: Any) -> None:
 
 def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
     for w in caught:
-        click.echo(f"harpflow: warning: {w.message}", err=True)
+        click.echo(f"harpflow: warning: {_one_line(str(w.message))}", err=True)
+
+
+def _os_message(exc: OSError) -> str:
+    what = exc.strerror or str(exc)
+    return f"{exc.filename}: {what}" if exc.filename else what
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Report a file or folder that cannot be written by its own name (not by
+    the temporary file beside it)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            raise
+        _fail(f"{path}: cannot write: {exc.strerror or exc}")
+
+
+class _BadInput(click.UsageError):
+    """A usage error that is already one line naming the file."""
+
+    def format_message(self) -> str:
+        return self.message
+
+
+class _InputPath(click.Path):
+    """An existing input path, reported as ``<path>: <what>``."""
+
+    def __init__(self, *, file_okay: bool = True, dir_okay: bool = True) -> None:
+        super().__init__(
+            exists=True, file_okay=file_okay, dir_okay=dir_okay, path_type=Path
+        )
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        path = Path(os.fsdecode(value))
+        if not path.exists():
+            raise _BadInput(f"{path}: no such file or folder", ctx)
+        if not self.dir_okay and path.is_dir():
+            raise _BadInput(f"{path}: is a folder, not a file", ctx)
+        if not self.file_okay and not path.is_dir():
+            raise _BadInput(f"{path}: is not a folder", ctx)
+        return super().convert(value, param, ctx)
+
+
+def _suffix_check(path: Path, suffixes: tuple[str, ...], what: str) -> None:
+    name = path.name.lower()
+    if not any(name.endswith(s) for s in suffixes):
+        _fail(f"{path}: {what} must end in {' or '.join(suffixes)}")
 
 
 class _Group(click.Group):
-    """Turns every HarpflowError into exit 2 and one line."""
+    """Turns every HarpflowError, unreadable or unwritable file and usage
+    error into exit 2 and one line on stderr."""
+
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            message = exc.format_message()
+            if not isinstance(exc, _BadInput) and exc.ctx is not None:
+                message += f" (see '{exc.ctx.command_path} --help')"
+            _fail(message)
+        except click.ClickException as exc:
+            click.echo(f"harpflow: error: {_one_line(exc.format_message())}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("harpflow: error: interrupted", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -48,13 +135,15 @@ class _Group(click.Group):
             return result
         except HarpflowError as exc:
             _fail(str(exc))
-        except click.exceptions.Exit:
-            raise
-        except (click.ClickException, click.Abort):
-            raise
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise
+            _fail(_os_message(exc))
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "harpflow", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(package_name="harpflow")
 def main() -> None:
     """Business-process gap analysis for local government (業務フロー)."""
@@ -90,7 +179,7 @@ def areas(as_json: bool) -> None:
 
 
 @main.command()
-@click.argument("file", type=click.Path(exists=True, path_type=Path))
+@click.argument("file", type=_InputPath())
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option(
     "--format", "fmt", default=None, help="Input format (default: by suffix)."
@@ -121,7 +210,7 @@ def stats(file: Path, as_json: bool, fmt: str | None) -> None:
 
 
 @main.command()
-@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@click.argument("src", type=_InputPath())
 @click.argument("dest", type=click.Path(path_type=Path))
 @click.option("--to", "to_fmt", default=None, help="Output format for a folder.")
 @click.option("--from", "from_fmt", default=None, help="Input format.")
@@ -131,23 +220,41 @@ def convert(src: Path, dest: Path, to_fmt: str | None, from_fmt: str | None) -> 
     With a folder as SRC, every flow in it is written under the folder DEST
     in the format given by --to, keeping relative paths.
     """
-    from harpflow.io import formats, read, write
+    from harpflow.io import format_for, formats, read, write
 
     if src.is_dir():
+        writable = {f.name: f.suffixes[0] for f in formats() if f.writer}
         if to_fmt is None:
             _fail("converting a folder needs --to FORMAT")
-        suffix = next(f.suffixes[0] for f in formats() if f.name == to_fmt)
+        if to_fmt not in writable:
+            _fail(
+                f"--to {to_fmt}: not a format harpflow writes "
+                f"(one of {', '.join(writable)})"
+            )
+        if dest.exists() and not dest.is_dir():
+            _fail(f"{dest}: is a file; a folder is converted into a folder")
         for path in _flow_files(src):
-            out = dest / path.relative_to(src).with_suffix(suffix)
-            write(read(path, format=from_fmt), out, format=to_fmt)
+            out = dest / path.relative_to(src).with_suffix(writable[to_fmt])
+            flow = read(path, format=from_fmt)
+            with _writing(out):
+                write(flow, out, format=to_fmt)
             click.echo(f"{path} -> {out}")
         return
-    write(read(src, format=from_fmt), dest, format=to_fmt)
+    if dest.is_dir():
+        _fail(f"{dest}: is a folder; name the output file")
+    if to_fmt is None and format_for(dest) is None:
+        _fail(f"{dest}: cannot tell the output format by the suffix (give --to FORMAT)")
+    flow = read(src, format=from_fmt)
+    with _writing(dest):
+        write(flow, dest, format=to_fmt)
+
+
+_ALIGNMENT_SUFFIXES = {".rdf": "rdf", ".xml": "rdf", ".csv": "csv"}
 
 
 @main.command("match")
-@click.argument("file_a", type=click.Path(exists=True, path_type=Path))
-@click.argument("file_b", type=click.Path(exists=True, path_type=Path))
+@click.argument("file_a", type=_InputPath())
+@click.argument("file_b", type=_InputPath())
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option(
     "--format",
@@ -157,7 +264,12 @@ def convert(src: Path, dest: Path, to_fmt: str | None, from_fmt: str | None) -> 
     help="Write the pairs as Alignment API RDF or correspondence CSV.",
 )
 @click.option(
-    "-o", "--output", type=click.Path(path_type=Path), default=None, help="Output file."
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write to this file instead: RDF, CSV or JSON by --format, --json "
+    "or the suffix (.rdf/.xml, .csv, .json).",
 )
 @click.option(
     "--threshold", type=float, default=0.5, show_default=True, help="Smallest score."
@@ -165,7 +277,7 @@ def convert(src: Path, dest: Path, to_fmt: str | None, from_fmt: str | None) -> 
 @click.option(
     "--glossary",
     "glossary_path",
-    type=click.Path(exists=True, path_type=Path),
+    type=_InputPath(),
     default=None,
     help="A glossary YAML merged into the bundled one.",
 )
@@ -184,27 +296,42 @@ def match_cmd(
     from harpflow.glossary import Glossary, default_glossary
     from harpflow.io import read
     from harpflow.io.alignment import write_alignment, write_correspondences_csv
+    from harpflow.io.source import atomic_write
     from harpflow.match import match
 
+    if as_json and out_fmt is not None:
+        _fail("--json and --format are two different outputs; give one of them")
     glossary = default_glossary()
     if glossary_path is not None:
         glossary = glossary.merge(Glossary.load(glossary_path))
     a, b = read(file_a), read(file_b)
     result = match(a, b, threshold=threshold, glossary=glossary)
-    if out_fmt is None and output is not None:
-        out_fmt = "rdf" if output.suffix.lower() in (".rdf", ".xml") else "csv"
+    if output is not None:
+        if as_json or (out_fmt is None and output.suffix.lower() == ".json"):
+            text = json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"
+            with _writing(output):
+                atomic_write(output, text.encode("utf-8"))
+            return
+        if out_fmt is None:
+            out_fmt = _ALIGNMENT_SUFFIXES.get(output.suffix.lower())
+        if out_fmt is None:
+            _fail(
+                f"{output}: cannot tell the output format by the suffix "
+                "(.rdf, .xml, .csv or .json; or give --format rdf|csv)"
+            )
     if out_fmt is not None:
-        if out_fmt == "rdf":
-            data = write_alignment(
-                result,
-                output,
-                onto1=quote(file_a.as_posix()),
-                onto2=quote(file_b.as_posix()),
-            )
-        else:
-            data = write_correspondences_csv(
-                result, output, meta={"a": str(file_a), "b": str(file_b)}
-            )
+        with _writing(output or Path("-")):
+            if out_fmt == "rdf":
+                data = write_alignment(
+                    result,
+                    output,
+                    onto1=quote(file_a.as_posix()),
+                    onto2=quote(file_b.as_posix()),
+                )
+            else:
+                data = write_correspondences_csv(
+                    result, output, meta={"a": str(file_a), "b": str(file_b)}
+                )
         if output is None and data is not None:
             click.echo(data.decode("utf-8"), nl=False)
         return
@@ -219,8 +346,8 @@ def match_cmd(
 
 
 @main.command("diff")
-@click.argument("standard", type=click.Path(exists=True, path_type=Path))
-@click.argument("town", type=click.Path(exists=True, path_type=Path))
+@click.argument("standard", type=_InputPath())
+@click.argument("town", type=_InputPath())
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def diff_cmd(standard: Path, town: Path, as_json: bool) -> None:
     """Changes from STANDARD to TOWN, and the divergence with its components."""
@@ -243,7 +370,7 @@ def diff_cmd(standard: Path, town: Path, as_json: bool) -> None:
 
 
 @main.command()
-@click.argument("standard", type=click.Path(exists=True, path_type=Path))
+@click.argument("standard", type=_InputPath())
 @click.option("--towns", "count", type=click.IntRange(1), default=10, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -268,15 +395,19 @@ def synth(
     from harpflow.io.source import atomic_write
     from harpflow.synth import variants
 
+    if output.exists() and not output.is_dir():
+        _fail(f"{output}: is a file; the variants go into a folder")
     ops = [o.strip() for o in operators.split(",")] if operators else None
     made = variants(read(standard), count, seed=seed, operators=ops)
     truth = {}
     for v in made:
         name = v.flow.town or "town"
-        write(v.flow, output / f"{name}.bpmn")
+        with _writing(output / f"{name}.bpmn"):
+            write(v.flow, output / f"{name}.bpmn")
         truth[name] = v.to_dict()
     text = json.dumps(truth, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    atomic_write(output / "truth.json", text.encode("utf-8"))
+    with _writing(output / "truth.json"):
+        atomic_write(output / "truth.json", text.encode("utf-8"))
     if as_json:
         _emit_json(truth)
     else:
@@ -284,11 +415,11 @@ def synth(
 
 
 @main.command()
-@click.argument("file", type=click.Path(exists=True, path_type=Path))
+@click.argument("file", type=_InputPath())
 @click.option(
     "--against",
     "standard",
-    type=click.Path(exists=True, path_type=Path),
+    type=_InputPath(),
     default=None,
     help="Draw FILE as a town flow against this standard flow.",
 )
@@ -322,7 +453,8 @@ def render(file: Path, standard: Path | None, style: str, output: Path) -> None:
         from harpflow.diff import diff
 
         data = draw_diff(diff(read(standard), flow), style=style, format=fmt)
-    emit(data, output)
+    with _writing(output):
+        emit(data, output)
 
 
 def _town_names(paths: tuple[Path, ...]) -> list[str]:
@@ -340,10 +472,8 @@ def _town_names(paths: tuple[Path, ...]) -> list[str]:
 
 
 @main.command("unify")
-@click.argument(
-    "towns", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
-)
-@click.option("--standard", type=click.Path(exists=True, path_type=Path), default=None,
+@click.argument("towns", nargs=-1, required=True, type=_InputPath())
+@click.option("--standard", type=_InputPath(), default=None,
               help="Standard flow to align to (default: the medoid town).")  # fmt: skip
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Recommended flow as BPMN, coloured by support.")  # fmt: skip
@@ -365,14 +495,19 @@ def unify_cmd(
     from harpflow.io import read
     from harpflow.unify import unify
 
+    _suffix_check(output, (".bpmn", ".bpmn2", ".bpmn20.xml"), "the recommended flow")
+    if requirements is not None:
+        _suffix_check(requirements, (".xlsx",), "the requirements table")
     flows = [read(path) for path in towns]
     for flow, name in zip(flows, _town_names(towns), strict=True):
         flow.town = flow.town or name
     std = read(standard) if standard else None
     rec = unify(flows, standard=std, min_support=min_support)
-    rec.to_bpmn(output)
+    with _writing(output):
+        rec.to_bpmn(output)
     if requirements:
-        rec.to_xlsx(requirements)
+        with _writing(requirements):
+            rec.to_xlsx(requirements)
     fit = rec.fit_gap_frame()
     if as_json:
         data = rec.to_dict()
@@ -399,7 +534,7 @@ def unify_cmd(
 
 
 @main.command("survey")
-@click.argument("tree", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("tree", type=_InputPath(file_okay=False))
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), required=True, help="Folder."
 )
@@ -441,6 +576,8 @@ def survey_cmd(
     """
     from harpflow.survey import Survey
 
+    if output.exists() and not output.is_dir():
+        _fail(f"{output}: is a file; the report goes into a folder")
     survey = Survey.load(tree)
     if scheduler is not None:
         try:
@@ -457,7 +594,8 @@ def survey_cmd(
             )
     else:
         result = survey.run(jobs=jobs, min_support=min_support, progress=progress)
-    result.report(output)
+    with _writing(output):
+        result.report(output)
     if as_json:
         _emit_json(result.to_dict())
         return
