@@ -504,3 +504,14 @@ def test_deep_subgraph_nesting_stops_at_a_limit() -> None:
     with pytest.raises(LimitError, match="nested more than 200 levels") as info:
         read_mermaid(text)
     assert info.value.line == 202
+
+
+def test_write_to_markdown_is_a_fenced_block_that_reads_back(tmp_path) -> None:
+    town = DATA.parent.parent / "processes" / "towns" / "F" / "01-jumin" / "tennyu.mmd"
+    out = tmp_path / "flow.md"
+    result = CliRunner().invoke(main, ["convert", str(town), str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("```mermaid\n") and text.endswith("\n```\n")
+    assert read(out).stats() == read(town).stats()
+    assert not write_mermaid(read(town)).startswith(b"```")

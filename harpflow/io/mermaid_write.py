@@ -303,7 +303,9 @@ def write_mermaid(
     flow : Flow
         The flow to write.
     dest : path or binary file, optional
-        Where to write; the bytes are returned when omitted.
+        Where to write; the bytes are returned when omitted. A path ending
+        in ``.md`` gets the chart as a fenced ```` ```mermaid ```` block, as
+        the reader looks for it in Markdown.
     **options
         Accepted for symmetry with the other writers; none is used.
 
@@ -330,4 +332,7 @@ def write_mermaid(
         class t userTask
     <BLANKLINE>
     """
-    return emit(_Writer(flow).write(), dest)
+    data = _Writer(flow).write()
+    if isinstance(dest, (str, os.PathLike)) and os.fspath(dest).lower().endswith(".md"):
+        data = b"```mermaid\n" + data + b"```\n"
+    return emit(data, dest)
