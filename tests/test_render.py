@@ -357,3 +357,22 @@ def test_recommendation_display(standard: harpflow.Flow, town: harpflow.Flow) ->
         if node_id in rec.flow.graph:
             assert f"支持 {share:.0%}" in shown[f"hf_{node_id}"]
     assert "<svg" in recommendation_html(rec)
+
+
+def test_cli_render_english_flow_in_english(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from conftest import corpus
+
+    ex01 = corpus("hdbpmn", "data", "annotations", "ex01")
+    std, town = ex01 / "ex01_writer0001.bpmn", ex01 / "ex01_writer0005.bpmn"
+    out = Path(str(tmp_path)) / "d.svg"
+    result = CliRunner().invoke(
+        main, ["render", str(town), "--against", str(std), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    words = " ".join(texts(parse(out.read_bytes())))
+    assert "relabelled" in words and "legend" in words
+    assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", words), words
+    notes = CliRunner().invoke(main, ["diff", str(std), str(town)]).stdout
+    assert "is called" in notes and not re.search(r"[\u3040-\u9fff]", notes)

@@ -10,7 +10,9 @@ for their deviation-code tags and in the legend:
 - extra town steps are green, lane and type changes orange, reordered steps
   purple; the other kinds have colours of their own;
 - each touched shape carries a small tag per change: its deviation code
-  (``V01``-``V17``) when there is one, and the kind in Japanese.
+  (``V01``-``V17``) when there is one, and the kind, in Japanese (欠落) or,
+  when neither flow has a Japanese label, in English (missing), as the
+  notes of the diff are.
 
 :func:`support_sketch` colours a flow by support: the share of towns
 that follow each step (node id -> share in [0, 1]), on a five-step blue
@@ -34,6 +36,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from harpflow.diff import CHANGE_KINDS, Change, FlowDiff
+from harpflow.diff_change import japanese
 from harpflow.errors import HarpflowError
 from harpflow.model import Flow
 from harpflow.render.drawing import LegendRow, Link, Shape, Sketch, pipe, sketch
@@ -117,8 +120,12 @@ def _css(kind: str) -> str:
     return "hf_" + kind
 
 
-def _tag(change: Change) -> str:
-    name = KIND_NAMES[change.kind]
+def _kind_name(kind: str, ja: bool) -> str:
+    return KIND_NAMES[kind] if ja else kind.replace("_", " ")
+
+
+def _tag(change: Change, ja: bool = True) -> str:
+    name = _kind_name(change.kind, ja)
     return f"{change.code} {name}" if change.code else name
 
 
@@ -138,6 +145,7 @@ def diff_sketch(fd: FlowDiff, *, title: str | None = None) -> Sketch:
         Ghost shapes have ids ``"ghost:<standard id>"``.
     """
     std, town, m = fd.standard, fd.town, fd.matching
+    ja = japanese(std, town)
     if title is None:
         who = town.town or town.name or "town"
         if town.town is None and town.source:
@@ -164,7 +172,7 @@ def diff_sketch(fd: FlowDiff, *, title: str | None = None) -> Sketch:
                     ghosts.setdefault(s, []).append(change)
 
     for sid, changes in touched.items():
-        _mark(sk.shapes[sid], changes)
+        _mark(sk.shapes[sid], changes, ja)
     for s, changes in ghosts.items():
         node = std.nodes[s]
         shape = Shape(
@@ -176,7 +184,7 @@ def diff_sketch(fd: FlowDiff, *, title: str | None = None) -> Sketch:
             classes=("hf_node", "hf_ghost"),
             dashed=True,
         )
-        _mark(shape, changes)
+        _mark(shape, changes, ja)
         sk.shapes[shape.id] = shape
         if node.lane and node.lane not in sk.lanes:
             sk.lanes.insert(_ghost_lane_place(sk, std, fd, s), node.lane)
@@ -188,22 +196,22 @@ def diff_sketch(fd: FlowDiff, *, title: str | None = None) -> Sketch:
         LegendRow(
             KIND_COLOURS[k][0],
             KIND_COLOURS[k][1],
-            f"{KIND_NAMES[k]} ({k})",
+            f"{KIND_NAMES[k]} ({k})" if ja else _kind_name(k, ja),
             dashed=k == "missing",
         )
         for k in CHANGE_KINDS
         if k in kinds
     ]
-    sk.legend_title = "凡例 (legend)" if sk.legend else ""
+    sk.legend_title = ("凡例 (legend)" if ja else "legend") if sk.legend else ""
     return sk
 
 
-def _mark(shape: Shape, changes: list[Change]) -> None:
+def _mark(shape: Shape, changes: list[Change], ja: bool = True) -> None:
     kinds = sorted({c.kind for c in changes}, key=_PRIORITY.index)
     colour, fill = KIND_COLOURS[kinds[0]]
     shape.colour, shape.fill = colour, fill
     shape.classes = (*shape.classes, *(_css(k) for k in kinds))
-    tags = [_tag(c) for c in changes]
+    tags = [_tag(c, ja) for c in changes]
     shape.tags = tuple(dict.fromkeys(tags))
 
 
