@@ -14,6 +14,7 @@ import errno
 import json
 import os
 import sys
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +39,23 @@ def _one_line(text: str) -> str:
 
 def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False))
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide and full-width characters
+    (漢字, かな, 全角) take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _echo_table(headers: list[str], rows: list[list[str]]) -> None:
+    """Print rows under a header, each column as wide as its widest cell
+    (by terminal width, so Japanese text lines up); the last column is
+    left as it is."""
+    table = [headers, *rows]
+    widths = [max(_width(r[i]) for r in table) for i in range(len(headers) - 1)]
+    for row in table:
+        cells = [c + " " * (w - _width(c)) for c, w in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[-1]]).rstrip())
 
 
 def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
@@ -174,8 +192,10 @@ def areas(as_json: bool) -> None:
     if as_json:
         _emit_json(rows)
         return
-    for a in areas_mod.AREAS:
-        click.echo(f"{a.code}  {a.slug:<18} {a.name_ja}\t{a.name_en}\t{a.status}")
+    _echo_table(
+        ["code", "slug", "status", "name", "English name"],
+        [[a.code, a.slug, a.status, a.name_ja, a.name_en] for a in areas_mod.AREAS],
+    )
 
 
 @main.command()
@@ -338,11 +358,20 @@ def match_cmd(
     if as_json:
         _emit_json(result.to_dict())
         return
-    for pair in result.to_dict()["pairs"]:
-        a_ids, b_ids = "+".join(pair["a"]), "+".join(pair["b"])
-        a_label = " ".join(pair["a_label"].split())
-        b_label = " ".join(pair["b_label"].split())
-        click.echo(f"{pair['score']:.2f}  {a_ids} {a_label}  =  {b_ids} {b_label}")
+    _echo_table(
+        ["score", "a", "b", "a label = b label"],
+        [
+            [
+                f"{pair['score']:.2f}",
+                "+".join(pair["a"]),
+                "+".join(pair["b"]),
+                " ".join(pair["a_label"].split())
+                + "  =  "
+                + " ".join(pair["b_label"].split()),
+            ]
+            for pair in result.to_dict()["pairs"]
+        ],
+    )
 
 
 @main.command("diff")
@@ -360,13 +389,20 @@ def diff_cmd(standard: Path, town: Path, as_json: bool) -> None:
         return
     parts = ", ".join(f"{k} {v:.3f}" for k, v in result.components.items())
     click.echo(f"divergence {result.total:.3f} ({parts})")
-    for c in result.diff:
-        code = c.code or "-"
-        std = ",".join(c.standard) or "-"
-        twn = ",".join(c.town) or "-"
-        click.echo(
-            f"{c.kind:<17} {code:<4} {std:<12} {twn:<12} {c.cost:6.3f}  {c.note}"
-        )
+    _echo_table(
+        ["kind", "code", "standard", "town", "cost", "note"],
+        [
+            [
+                c.kind,
+                c.code or "-",
+                ",".join(c.standard) or "-",
+                ",".join(c.town) or "-",
+                f"{c.cost:.3f}",
+                c.note,
+            ]
+            for c in result.diff
+        ],
+    )
 
 
 @main.command()
@@ -522,10 +558,13 @@ def unify_cmd(
         f"({rec.base_kind}{': ' + str(rec.base.town) if rec.base.town else ''}), "
         f"{len(rec.options)} options, sound: {rec.sound}"
     )
-    for row in rec.requirements().to_dict("records"):
-        click.echo(
-            f"{row['step']:<8} {row['class']:<8} {row['support']:5.0%}  {row['label']}"
-        )
+    _echo_table(
+        ["step", "class", "support", "label"],
+        [
+            [str(row["step"]), str(row["class"]), f"{row['support']:.0%}", row["label"]]
+            for row in rec.requirements().to_dict("records")
+        ],
+    )
     click.echo("fit-gap (divergence before -> after):")
     for rec_row in fit.to_dict("records"):
         click.echo(

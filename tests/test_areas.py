@@ -193,8 +193,9 @@ def test_cli_areas_table() -> None:
     result = CliRunner().invoke(main, ["areas"])
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert len(lines) == 27
-    assert lines[0].startswith("01  jumin") and "住民基本台帳" in lines[0]
+    assert len(lines) == 1 + 27  # a header, then one line per area
+    assert lines[0].split() == ["code", "slug", "status", "name", "English", "name"]
+    assert lines[1].startswith("01    jumin") and "住民基本台帳" in lines[1]
 
 
 def test_module_all() -> None:

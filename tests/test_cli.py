@@ -134,3 +134,33 @@ def test_every_subcommand_has_help() -> None:
     for name in main.commands:  # type: ignore[attr-defined]
         result = run(name, "--help")
         assert result.exit_code == 0 and "Usage: harpflow" in result.stdout, name
+
+
+def _columns(line: str) -> list[int]:
+    """Terminal columns at which each run of text after a gap starts."""
+    from harpflow.cli import _width
+
+    starts, col, gap = [], 0, True
+    for i, ch in enumerate(line):
+        if ch != " " and (gap or line[i - 2 : i] == "  "):
+            starts.append(col)
+        gap = False
+        col += _width(ch)
+    return starts
+
+
+def test_tables_line_up_by_terminal_width(tmp_path: Path) -> None:
+    # Japanese labels take two columns a character: the next column still
+    # starts at the same place on every line.
+    out = tmp_path / "rec.bpmn"
+    towns = sorted(ROOT.glob("processes/towns/*/01-jumin/tennyu.*"))
+    result = run("unify", "--standard", STANDARD, *towns, "-o", out)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    table = lines[1 : lines.index("fit-gap (divergence before -> after):")]
+    assert table[0].split() == ["step", "class", "support", "label"]
+    assert len({_columns(line)[3] for line in table}) == 1, table[:5]
+    assert any("標準オプション" in line or "対象外" in line for line in table)
+    diff = run("diff", STANDARD, TOWN_A).output.splitlines()
+    assert diff[1].split() == ["kind", "code", "standard", "town", "cost", "note"]
+    assert len({_columns(line)[5] for line in diff[1:]}) == 1
