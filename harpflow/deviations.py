@@ -65,9 +65,20 @@ from harpflow.glossary import Glossary, default_glossary
 from harpflow.model import Flow, Node
 
 if TYPE_CHECKING:
-    from harpflow.diff import Change
+    from collections.abc import Callable
 
-__all__ = ["DEVIATIONS", "classify", "is_approval", "is_output"]
+    from harpflow.diff import Change
+    from harpflow.match import Matching
+
+__all__ = [
+    "DEVIATIONS",
+    "classify",
+    "is_approval",
+    "is_output",
+    "is_visit_anchor",
+    "reordering_code",
+    "states_late_approval",
+]
 
 #: The deviation codes and their short names.
 DEVIATIONS = {
@@ -137,6 +148,8 @@ _WIDE = ("広域", "共同設置", "組合", "審査会", "連合", "振興局",
 _REWORK = ("補正", "差戻", "差し戻", "返戻", "再提出", "やり直")
 _ELECTRONIC = ("system", "screen", "file", "online")
 _SEND = ("連携", "送信", "通知", "send")
+_LATE = ("後閲", "事後")
+_ANCHOR = ("受付", "受理", "受領", "交付", "手交")
 _ADDON = ("EUC", "Excel", "エクセル", "独自", "マクロ", "手作り")
 
 
@@ -201,6 +214,65 @@ def is_approval(node: Node, glossary: Glossary | None = None) -> bool:
 def is_output(node: Node) -> bool:
     """True when the step hands the result out (交付, 通知, 発送 ...)."""
     return _has(_text(node), _OUTPUT)
+
+
+def states_late_approval(node: Node) -> bool:
+    """True when the step's label says it approves afterwards (後閲, 事後決裁)."""
+    return _has(_text(node), _LATE)
+
+
+def is_visit_anchor(node: Node) -> bool:
+    """True for the intake (受付, 受理) or the hand-over (交付) of a visit.
+
+    A counter visit opens with 受付 and closes with 交付; the order changes
+    the taxonomy names are of other steps moved around them (本人確認
+    before or after 受付, 手数料収納 before 証明書の交付, 決裁 after the
+    交付: V03, V14 of ``shared/domain/deviations.md``), so when either of
+    two swapped steps could be the one moved, it is not the anchor.
+    """
+    return _has(_text(node), _ANCHOR)
+
+
+def _batched(flow: Flow, n: str) -> bool:
+    node = flow.nodes[n]
+    # 取りまとめ compiles results; it does not batch the work.
+    text = _text(node).replace("取りまとめ", "").replace("とりまとめ", "")
+    return node.trigger == "timer" or _has(text, _BATCH)
+
+
+def reordering_code(
+    standard: Flow, town: Flow, m: Matching, moved: str, partners: list[str]
+) -> str | None:
+    """V03 or V06 for a reordering, read from the town steps it involves.
+
+    ``moved`` is the town step reported as moved and ``partners`` the town
+    steps it changed places with. A stated after-the-fact approval (後閲,
+    事後) among them, or right after the moved step (the 決議書 drafted for
+    it), makes the order change a 後閲 (V03); a batched step among them, or
+    right after a timer or a batch step (本登録（日次一括更新）, 夜間バッチ),
+    makes it a batch instead of immediate work (V06). A step counts only
+    where the town says so and its standard counterpart does not. None
+    otherwise: the other rules of :func:`classify` then apply.
+    """
+
+    def town_only(n: str, test: Callable[[Flow, str], bool]) -> bool:
+        if n not in town or not test(town, n):
+            return False
+        pair = m.pair_of_b(n)
+        return not any(test(standard, a) for a in (pair.a if pair else ()))
+
+    def late(flow: Flow, n: str) -> bool:
+        return states_late_approval(flow.nodes[n])
+
+    def batched(flow: Flow, n: str) -> bool:
+        return _batched(flow, n) or any(_batched(flow, p) for p in flow.predecessors(n))
+
+    involved = [moved, *partners]
+    if any(town_only(n, late) for n in [*involved, *town.successors(moved)]):
+        return "V03"
+    if any(town_only(n, batched) for n in involved):
+        return "V06"
+    return None
 
 
 def _after_output(standard: Flow, town: Flow, s_id: str, t_id: str) -> bool:

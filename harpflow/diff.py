@@ -250,7 +250,8 @@ def _diff(
     found += loop_changes(standard, town, m, profiles, say)
     found += handoff_changes(standard, town, m, say)
     found = [
-        replace(c, code=deviations.classify(c, standard, town, gloss)) for c in found
+        replace(c, code=c.code or deviations.classify(c, standard, town, gloss))
+        for c in found
     ]
     # A hand-off is replaced by hand (V09) only where the town added a
     # manual hand-off step; otherwise it is simply missing (V10).

@@ -70,9 +70,32 @@ def reorderings(
         if {rel_s, rel_town(b1, b2)} == {"->", "<-"}:
             conflicts[i].add(j)
             conflicts[j].add(i)
+    from harpflow import deviations
+
+    # Steps the town says it approves afterwards (後閲) are the ones moved;
+    # then the step in most conflicts; in a tie, not the intake or the
+    # hand-over the other steps move around; then the earliest.
+    late = {
+        k
+        for k, (_, b) in enumerate(pairs)
+        if deviations.states_late_approval(town.nodes[b])
+    }
+    anchor = {
+        k
+        for k, (a, _) in enumerate(pairs)
+        if deviations.is_visit_anchor(standard.nodes[a])
+    }
     moved: list[tuple[int, list[int]]] = []
     while any(conflicts.values()):
-        i = max(conflicts, key=lambda k: (len(conflicts[k]), -k))
+        i = max(
+            conflicts,
+            key=lambda k: (
+                k in late and bool(conflicts[k]),
+                len(conflicts[k]),
+                k not in anchor,
+                -k,
+            ),
+        )
         others = sorted(conflicts[i])
         moved.append((i, others))
         for j in others:
@@ -102,6 +125,9 @@ def reorderings(
                     f"{quote(town, [b])} comes "
                     + " and ".join(where_en)
                     + ", unlike the standard",
+                ),
+                code=deviations.reordering_code(
+                    standard, town, m, b, [pairs[j][1] for j in others]
                 ),
             )
         )

@@ -432,3 +432,78 @@ def test_codes_of_a_joint_form_merge_and_a_batch_split() -> None:
     split = Change("split", ("9",), ("n11", "n12"), "")
     assert classify(merged, std, town) == "V01"
     assert classify(split, std, town) == "V06"
+
+
+def _steps(rows: str) -> Flow:
+    return harpflow.read("steps:\n" + rows, format="yaml")
+
+
+def test_of_two_swapped_steps_the_one_moved_is_not_the_intake() -> None:
+    std = _steps(
+        "  - {番号: S, 作業: 開始, 種別: 開始}\n"
+        "  - {番号: 1, 担当: 住民, 作業: 転入届を提出}\n"
+        "  - {番号: 2, 担当: 窓口, 作業: 受付・届出年月日の記録}\n"
+        "  - {番号: 3, 担当: 窓口, 作業: 本人確認}\n"
+        "  - {番号: 4, 担当: 担当, 作業: 異動入力}\n"
+        "  - {番号: E, 作業: 終了, 種別: 終了}\n"
+    )
+    town = _steps(
+        "  - {番号: s, 作業: 開始, 種別: 開始}\n"
+        "  - {番号: a, 担当: 住民, 作業: 転入届を提出}\n"
+        "  - {番号: c, 担当: 窓口, 作業: 本人確認}\n"
+        "  - {番号: b, 担当: 窓口, 作業: 受付・届出年月日記録}\n"
+        "  - {番号: d, 担当: 担当, 作業: 異動入力}\n"
+        "  - {番号: e, 作業: 終了, 種別: 終了}\n"
+    )
+    found = [(c.standard, c.town, c.code) for c in diff(std, town).of_kind("reordered")]
+    assert found == [(("3",), ("c",), "V14")]
+
+
+def test_a_stated_after_the_fact_approval_is_the_step_moved() -> None:
+    std = _steps(
+        "  - {番号: S, 作業: 開始, 種別: 開始}\n"
+        "  - {番号: 7, 担当: 担当, 作業: 保険税の遡及賦課}\n"
+        "  - {番号: 8, 担当: 審査, 作業: 賦課内容の審査}\n"
+        "  - {番号: 9, 担当: 決裁, 作業: 賦課の決裁}\n"
+        "  - {番号: 10, 担当: システム, 作業: 納税通知書の発送, 種別: システム}\n"
+        "  - {番号: E, 作業: 終了, 種別: 終了}\n"
+    )
+    town = _steps(
+        "  - {番号: s, 作業: 開始, 種別: 開始}\n"
+        "  - {番号: k7, 担当: 担当係, 作業: 保険税の遡及賦課}\n"
+        "  - {番号: k8, 担当: システム, 作業: 納税通知書の発送, 種別: システム}\n"
+        "  - {番号: k9, 担当: 係長, 作業: 賦課の審査（後閲）}\n"
+        "  - {番号: k10, 担当: 課長, 作業: 賦課の決裁（後閲）}\n"
+        "  - {番号: e, 作業: 終了, 種別: 終了}\n"
+    )
+    found = [(c.standard, c.town, c.code) for c in diff(std, town).of_kind("reordered")]
+    assert found == [(("8",), ("k9",), "V03"), (("9",), ("k10",), "V03")]
+
+
+def test_a_step_sent_in_the_nightly_batch_is_a_batch_reordering() -> None:
+    std = _steps(
+        "  - {番号: S, 作業: 開始, 種別: 開始}\n"
+        "  - {番号: 4, 担当: 担当, 作業: 資格取得の入力}\n"
+        "  - {番号: 5, 担当: システム, 作業: 国保連へ資格情報を送信, 種別: 送信}\n"
+        "  - {番号: 6, 担当: 窓口, 作業: 資格確認書の交付}\n"
+        "  - {番号: E, 作業: 終了, 種別: 終了}\n"
+    )
+    town = _steps(
+        "  - {番号: s, 作業: 開始, 種別: 開始}\n"
+        "  - {番号: a, 担当: 担当, 作業: 資格取得の入力}\n"
+        "  - {番号: c, 担当: 窓口, 作業: 資格確認書の交付}\n"
+        "  - {番号: b, 担当: システム, 作業: 国保連へ（夜間バッチ）, 種別: 送信}\n"
+        "  - {番号: e, 作業: 終了, 種別: 終了}\n"
+    )
+    found = [(c.standard, c.code) for c in diff(std, town).of_kind("reordered")]
+    assert found == [(("5",), "V06")]
+
+
+def test_a_certification_surveyor_is_the_section_s_staff() -> None:
+    from harpflow.diff import lanes_differ
+    from harpflow.glossary import default_glossary
+
+    g = default_glossary()
+    assert not lanes_differ("担当", "認定調査員", g)
+    assert not lanes_differ("情報提供ネットワークシステム", "情報提供ＮＷ", g)
+    assert lanes_differ("担当", "委託事業所", g)
