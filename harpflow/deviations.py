@@ -74,6 +74,7 @@ __all__ = [
     "DEVIATIONS",
     "classify",
     "is_approval",
+    "is_batched",
     "is_output",
     "is_visit_anchor",
     "reordering_code",
@@ -139,7 +140,20 @@ _PAPER = (
     "ファイリング",
     "paper",
 )
-_BATCH = ("まとめ", "一括", "日次", "週次", "夜間", "バッチ", "翌日", "後日", "batch")
+_BATCH = (
+    "まとめ",
+    "一括",
+    "日次",
+    "週次",
+    "月次",
+    "夜間",
+    "バッチ",
+    "翌日",
+    "翌開庁日",
+    "翌営業日",
+    "後日",
+    "batch",
+)
 _MANUAL_HANDOFF = ("連絡票", "電話連絡", "連絡", "回覧", "メモ")
 _GUIDE = ("案内", "guid")
 _JOINT_FORM = ("兼",)
@@ -149,6 +163,16 @@ _REWORK = ("補正", "差戻", "差し戻", "返戻", "再提出", "やり直")
 _ELECTRONIC = ("system", "screen", "file", "online")
 _SEND = ("連携", "送信", "通知", "send")
 _LATE = ("後閲", "事後")
+_PLACE = ("届出先", "提出先", "申請先", "申請窓口", "受付場所", "執行場所", "交付場所")
+_CHANNEL = (
+    "オンライン",
+    "マイナポータル",
+    "ぴったり",
+    "電子申請",
+    "予約",
+    "eLTAX",
+    "online",
+)
 _ANCHOR = ("受付", "受理", "受領", "交付", "手交")
 _ADDON = ("EUC", "Excel", "エクセル", "独自", "マクロ", "手作り")
 
@@ -233,11 +257,19 @@ def is_visit_anchor(node: Node) -> bool:
     return _has(_text(node), _ANCHOR)
 
 
+def is_batched(node: Node) -> bool:
+    """True when the step's label says it is done in a batch or later.
+
+    まとめて, 一括, 日次, 夜間バッチ, 翌日 ...; 取りまとめ (compiling the
+    results) is not batching.
+    """
+    text = _text(node).replace("取りまとめ", "").replace("とりまとめ", "")
+    return _has(text, _BATCH)
+
+
 def _batched(flow: Flow, n: str) -> bool:
     node = flow.nodes[n]
-    # 取りまとめ compiles results; it does not batch the work.
-    text = _text(node).replace("取りまとめ", "").replace("とりまとめ", "")
-    return node.trigger == "timer" or _has(text, _BATCH)
+    return node.trigger == "timer" or is_batched(node)
 
 
 def reordering_code(
@@ -280,6 +312,31 @@ def _after_output(standard: Flow, town: Flow, s_id: str, t_id: str) -> bool:
     graph = sequence_graph(town)
     before = nx.ancestors(graph, t_id) - nx.descendants(graph, t_id)
     return any(_has(_text(town.nodes[n]), _OUTPUT) for n in before)
+
+
+def _gateway_code(node: Node, flow: Flow, gloss: Glossary, added: bool) -> str | None:
+    """The code of a decision added (``added``) or removed.
+
+    A decision between the main office and a branch (届出先, 申請窓口: a
+    branch leads to a 支所 step) is branch-office intake (V07); one on the
+    channel (転入予約 through マイナポータル, オンライン申請) a channel
+    difference (V13); one whose
+    branch is an approval (合議を要する金額か, 50万円以上か → 部長決裁) adds
+    or drops that approval (V02, V01); a removed parallel split does in
+    sequence what the standard does side by side (V14).
+    """
+    succs = [flow.nodes[n] for n in flow.successors(node.id) if n in flow]
+    if _has(_text(node), _PLACE) or any(
+        _in_branch(n, gloss) or _has(_text(n), _BRANCH) for n in succs
+    ):
+        return "V07"
+    if any(_has(_text(n), _CHANNEL) for n in [node, *succs]):
+        return "V13"
+    if any(_lane(n, gloss) == "決裁" or _has(_text(n), _APPROVAL) for n in succs):
+        return "V02" if added else "V01"
+    if not added and node.type == "parallelGateway":
+        return "V14"
+    return None
 
 
 def classify(
@@ -355,6 +412,8 @@ def classify(
             return "V05"
         if _in_branch(twn[0], gloss) and not _in_branch(std[0], gloss):
             return "V07"
+        if is_batched(twn[0]) and not is_batched(std[0]):
+            return "V06"
         return "V16"
     if kind == "reordered" and std and twn:
         if _is_approval(std[0], gloss) and _after_output(
@@ -362,6 +421,10 @@ def classify(
         ):
             return "V03"
         return "V14"
+    if kind == "gateway_changed" and (std or twn):
+        return _gateway_code(
+            std[0] if std else twn[0], standard if std else town, gloss, bool(twn)
+        )
     if kind == "loop_added":
         return "V15"
     if kind == "handoff_missing":

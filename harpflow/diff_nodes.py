@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from harpflow import deviations
 from harpflow.diff_change import Change, Notes, is_activity, label_of, quote
 from harpflow.diff_terms import has_counter, lanes_differ, same_wording, type_class
+from harpflow.flowcache import memo
 from harpflow.glossary import Glossary
 from harpflow.model import EVENT_TYPES, Flow, Node
 
@@ -187,10 +189,13 @@ def _pair_changes(
         # The standard leaves the medium to the standard-compliant system;
         # a town that says paper works otherwise.
         differing.append("medium: paper")
+    if deviations.is_batched(b) and not deviations.is_batched(a):
+        # The timing the town states in the label (夜間バッチ, 翌日, まとめて).
+        differing.append("timing: batch")
     if a.location and b.location and a.location != b.location:
         differing.append(f"location: {a.location} → {b.location}")
     forms_a, forms_b = set(a.forms), set(b.forms)
-    if forms_a and forms_b and _own_forms(forms_a, forms_b, gloss):
+    if forms_a and forms_b and _own_forms(forms_a, forms_b, gloss, standard):
         differing.append(
             f"forms: {'・'.join(sorted(forms_a))} → {'・'.join(sorted(forms_b))}"
         )
@@ -228,20 +233,44 @@ def _medium_class(medium: str) -> str:
     return _MEDIUM_CLASS.get(medium, medium)
 
 
-def _own_forms(forms_a: set[str], forms_b: set[str], gloss: Glossary) -> list[str]:
+def _own_forms(
+    forms_a: set[str], forms_b: set[str], gloss: Glossary, standard: Flow
+) -> list[str]:
     """The town's forms that name none of the standard's forms.
 
     Towns name the same form in many ways and list only the forms they
     think of, so a form the town leaves out is no change, and a town form is
-    its own only when it is like none of the standard's.
+    its own only when it is like none of the standard's. Two cases more are
+    the same form: the generic 異動届 and a notification named after the
+    move (住民異動届 for 転入届書, 国保異動届 for 資格取得届: 住民基本台帳法
+    第22条 and the 国保 届出 are made on the municipality's 異動届 form),
+    and a form the standard uses at another step (the town does both steps
+    at this one).
     """
     from harpflow.score import pair_similarity
 
+    elsewhere = memo(
+        standard,
+        "all_forms",
+        lambda f: frozenset(x for n in f.nodes.values() for x in n.forms),
+    )
     return [
         f
         for f in sorted(forms_b - forms_a)
-        if not any(
-            f in g or g in f or pair_similarity(f, g, gloss) >= FORM_SIMILARITY
+        if f not in elsewhere
+        and not any(
+            f in g
+            or g in f
+            or _same_notification(f, g)
+            or pair_similarity(f, g, gloss) >= FORM_SIMILARITY
             for g in forms_a
         )
     ]
+
+
+def _same_notification(f: str, g: str) -> bool:
+    """True when one form is the generic 異動届 and the other a notification."""
+    f, g = f.removesuffix("書"), g.removesuffix("書")
+    return (f.endswith("異動届") and g.endswith("届")) or (
+        g.endswith("異動届") and f.endswith("届")
+    )

@@ -138,6 +138,37 @@ def _splits(flow: Flow, node: Node) -> bool:
     return node.type in GATEWAY_TYPES and len(flow.successors(node.id)) > 1
 
 
+def _loop_deciders(flow: Flow, loops: frozenset[str]) -> set[str]:
+    """Decisions that send the work round a loop again.
+
+    Such a decision belongs to the loop (a loop change reports it): one of
+    its branches closes the loop before any other decision is taken (不備？
+    → 補正依頼 → back to 受付). A decision merely inside a loop's body (届出先
+    本庁 or 支所, between the 提出 a 補正 returns to and the 審査) is a
+    decision of its own.
+    """
+    graph = sequence_graph(flow)
+    back = set(_back_edges(flow))
+    out: set[str] = set()
+    for n in loops:
+        if not _splits(flow, flow.nodes[n]):
+            continue
+        for s in graph.successors(n):
+            prev, cur, seen = n, s, {n}
+            while True:
+                if (prev, cur) in back:
+                    out.add(n)
+                    break
+                succs = list(graph.successors(cur))
+                if cur in seen or len(succs) != 1:
+                    break
+                seen.add(cur)
+                prev, cur = cur, succs[0]
+            if n in out:
+                break
+    return out
+
+
 def gateway_changes(
     standard: Flow,
     town: Flow,
@@ -146,8 +177,8 @@ def gateway_changes(
     say: Notes,
 ) -> list[Change]:
     out: list[Change] = []
-    town_loops = profiles[1].loops
-    std_loops = profiles[0].loops
+    town_loops = _loop_deciders(town, profiles[1].loops)
+    std_loops = _loop_deciders(standard, profiles[0].loops)
     for node in standard.nodes.values():
         if not _splits(standard, node):
             continue

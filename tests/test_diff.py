@@ -507,3 +507,70 @@ def test_a_certification_surveyor_is_the_section_s_staff() -> None:
     assert not lanes_differ("担当", "認定調査員", g)
     assert not lanes_differ("情報提供ネットワークシステム", "情報提供ＮＷ", g)
     assert lanes_differ("担当", "委託事業所", g)
+
+
+def test_a_decision_inside_a_rework_loop_is_still_a_decision_of_its_own() -> None:
+    std = _steps(
+        "  - {番号: S, 作業: 開始, 種別: 開始}\n"
+        "  - {番号: 1, 担当: 住民, 作業: 転入届を提出}\n"
+        "  - {番号: 2, 担当: 窓口, 作業: 受付}\n"
+        "  - {番号: 6, 担当: 窓口, 作業: 届書の審査}\n"
+        "  - {番号: G6, 担当: 窓口, 作業: 不備がある？, 種別: 判断,"
+        " 次: ['7:不備あり', '8:不備なし']}\n"
+        "  - {番号: 7, 担当: 窓口, 作業: 補正を依頼, 次: [1]}\n"
+        "  - {番号: 8, 担当: 担当, 作業: 異動入力}\n"
+        "  - {番号: E, 作業: 終了, 種別: 終了}\n"
+    )
+    town = _steps(
+        "  - {番号: s, 作業: 開始, 種別: 開始}\n"
+        "  - {番号: a, 担当: 住民, 作業: 転入届を提出}\n"
+        "  - {番号: g1, 担当: 住民, 作業: 届出先, 種別: 判断,"
+        " 次: ['b:本庁', 'b2:支所']}\n"
+        "  - {番号: b, 担当: 窓口, 作業: 受付, 次: [c]}\n"
+        "  - {番号: b2, 担当: 支所, 作業: 支所で受付し本庁へFAX, 次: [c]}\n"
+        "  - {番号: c, 担当: 窓口, 作業: 届書の審査}\n"
+        "  - {番号: g6, 担当: 窓口, 作業: 不備？, 種別: 判断,"
+        " 次: ['d:不備あり', 'f:不備なし']}\n"
+        "  - {番号: d, 担当: 窓口, 作業: 補正を依頼, 次: [a]}\n"
+        "  - {番号: f, 担当: 担当, 作業: 異動入力}\n"
+        "  - {番号: e, 作業: 終了, 種別: 終了}\n"
+    )
+    found = [(c.town, c.code) for c in diff(std, town).of_kind("gateway_changed")]
+    assert found == [(("g1",), "V07")]
+
+
+def test_codes_of_decisions_on_an_approval_and_on_parallel_work() -> None:
+    from harpflow.deviations import classify
+    from harpflow.diff import Change
+
+    std = _steps(
+        "  - {番号: S, 作業: 開始, 種別: 開始}\n"
+        "  - {番号: 4, 担当: 決裁, 作業: 支出負担行為を決裁}\n"
+        "  - {番号: G5, 担当: 決裁, 作業: 事前合議を要する金額か, 種別: 判断,"
+        " 次: ['5:一定額以上', '6:一定額未満']}\n"
+        "  - {番号: 5, 担当: 会計課, 作業: 支出負担行為の事前合議, 次: [6]}\n"
+        "  - {番号: 6, 担当: 担当, 作業: 業者へ発注}\n"
+        "  - {番号: E, 作業: 終了, 種別: 終了}\n"
+    )
+    removed = Change("gateway_changed", ("G5",), (), "")
+    assert classify(removed, std, Flow("t")) == "V01"
+    assert classify(Change("gateway_changed", (), ("G5",), ""), Flow(), std) == "V02"
+
+
+def test_a_move_notification_on_the_generic_form_and_a_batch_timing() -> None:
+    std = _steps(
+        "  - {番号: S, 作業: 開始, 種別: 開始}\n"
+        "  - {番号: 1, 担当: 住民, 作業: 転入届の提出, 帳票: [転入届書, 転出証明書]}\n"
+        "  - {番号: 2, 担当: 窓口, 作業: 受付, 帳票: [転入届書]}\n"
+        "  - {番号: 14, 担当: システム, 作業: 庁内連携, 種別: システム}\n"
+        "  - {番号: E, 作業: 終了, 種別: 終了}\n"
+    )
+    town = _steps(
+        "  - {番号: s, 作業: 開始, 種別: 開始}\n"
+        "  - {番号: a, 担当: 住民, 作業: 転入届提出, 帳票: [住民異動届, 転出証明書]}\n"
+        "  - {番号: b, 担当: 窓口, 作業: 受付, 帳票: [住民異動届, 転出証明書]}\n"
+        "  - {番号: c, 担当: システム, 作業: 庁内連携（夜間バッチ）, 種別: システム}\n"
+        "  - {番号: e, 作業: 終了, 種別: 終了}\n"
+    )
+    found = [(c.town, c.code) for c in diff(std, town).of_kind("attribute_changed")]
+    assert found == [(("c",), "V06")]
