@@ -382,6 +382,12 @@ def classify(
             return "V06"
         return None
     if kind == "lane_changed" and std and twn:
+        if std[0].pool and not twn[0].pool and std[0].type == "receiveTask":
+            # the receiver enters by hand what no 連携 brings (a message
+            # into the town step is the 連携 drawn without a pool)
+            messages = town.graph.pred[twn[0].id].values() if twn[0].id in town else ()
+            if not any(d.get("kind") == "message" for d in messages):
+                return "V09"
         town_lane = f"{twn[0].lane or ''} {twn[0].pool or ''}"
         if _has(town_lane, _OUTSOURCE):
             return "V11"

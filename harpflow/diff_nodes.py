@@ -160,12 +160,32 @@ def _pair_changes(
         )
     cls_a, cls_b = type_class(a.type), type_class(b.type)
     retyped = cls_a is not None and cls_b is not None and cls_a != cls_b
-    if lanes_differ(a.lane, b.lane, gloss, counter=has_counter(town, gloss)):
+    # A receiving body's step (its own pool in the standard, reached by a
+    # message) that the town draws in its own flow, reached by no message,
+    # is done elsewhere, whatever the lane is called; that it is no longer
+    # a receiving step is the same fact.
+    moved_in = (
+        bool(a.pool)
+        and a.type == "receiveTask"
+        and not b.pool
+        and not any(d.get("kind") == "message" for d in town.graph.pred[b.id].values())
+    )
+    retyped = retyped and not moved_in
+    if moved_in or lanes_differ(
+        a.lane, b.lane, gloss, counter=has_counter(town, gloss)
+    ):
         out.append(
             Change(
                 "lane_changed",
                 *ids,
                 say(
+                    f"「{label_of(town, b.id)}」を連携先の{a.pool}ではなく"
+                    f"自団体の流れの中で{b.lane}が行う",
+                    f"'{label_of(town, b.id)}' is done by {b.lane} in the town's "
+                    f"own flow, not by {a.pool} on a hand-off",
+                )
+                if moved_in
+                else say(
                     f"「{label_of(town, b.id)}」を{a.lane}ではなく{b.lane}が行う",
                     f"'{label_of(town, b.id)}' is done by {b.lane}, not {a.lane}",
                 ),

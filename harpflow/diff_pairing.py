@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from harpflow.match import Matching
 
 __all__ = [
+    "hand_entered",
     "late_approval",
     "same_place",
 ]
@@ -86,7 +87,7 @@ def same_place(standard: Flow, town: Flow, m: Matching, gloss: Glossary) -> Matc
             added.append(Correspondence((a,), (found[0],), 0.0))
     if added:
         m = Matching(standard, town, [*m.pairs, *added])
-    return late_approval(standard, town, m, gloss)
+    return hand_entered(standard, town, late_approval(standard, town, m, gloss), gloss)
 
 
 def late_approval(standard: Flow, town: Flow, m: Matching, gloss: Glossary) -> Matching:
@@ -128,3 +129,59 @@ def late_approval(standard: Flow, town: Flow, m: Matching, gloss: Glossary) -> M
     if not outputs & earlier:
         return m
     return Matching(standard, town, [*m.pairs, Correspondence((a,), (b,), 0.0)])
+
+
+def hand_entered(standard: Flow, town: Flow, m: Matching, gloss: Glossary) -> Matching:
+    """The matching, with a receiving step the town does in its own flow paired.
+
+    The standard hands data over by a message to the receiving body's step
+    (庁内連携 → 関係課 updates its records; 手数料 → 会計課 records the
+    revenue). A town without that 連携 hands a paper slip over (異動連絡票,
+    日計表) and draws the receiver's entry in its own flow (連絡票をもとに
+    入力, by 関係各課 or 出納室). The receiver's step of the standard, left
+    alone, and the one lone town step of the same party that directly
+    follows the sender's counterpart, or a lone manual hand-over after it,
+    are the same step: the diff reports it as done in the town's flow
+    (V09), not as one step missing and another extra.
+    """
+    import networkx as nx
+
+    from harpflow.match import Correspondence, Matching
+
+    graph = sequence_graph(town)
+    lone_b = [
+        n
+        for n, node in town.nodes.items()
+        if is_activity(node) and not node.pool and m.pair_of_b(n) is None
+    ]
+    added = []
+    taken: set[str] = set()
+    for edge in standard.message_edges():
+        r, sender = standard.nodes.get(edge.target), m.pair_of_a(edge.source)
+        if r is None or not r.pool or sender is None or not is_activity(r):
+            continue
+        if m.pair_of_a(r.id) is not None:
+            continue
+        after: set[str] = set()
+        for t in sender.b:
+            if t in graph:
+                after |= nx.descendants(graph, t)
+        # by the sender's counterpart, or by a lone hand-over after it
+        handing = set(sender.b) | {
+            p
+            for p in after
+            if town.nodes[p].type == "manualTask" and m.pair_of_b(p) is None
+        }
+        found = [
+            b
+            for b in lone_b
+            if b not in taken
+            and handing & set(graph.predecessors(b))
+            and not lanes_differ(r.lane, town.nodes[b].lane, gloss)
+        ]
+        if len(found) == 1:
+            taken.add(found[0])
+            added.append(Correspondence((r.id,), (found[0],), 0.0))
+    if not added:
+        return m
+    return Matching(standard, town, [*m.pairs, *added])

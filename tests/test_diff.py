@@ -574,3 +574,29 @@ def test_a_move_notification_on_the_generic_form_and_a_batch_timing() -> None:
     )
     found = [(c.town, c.code) for c in diff(std, town).of_kind("attribute_changed")]
     assert found == [(("c",), "V06")]
+
+
+def test_a_receiving_step_the_town_enters_by_hand_in_its_own_flow() -> None:
+    std = _steps(
+        "  - {番号: S, 作業: 開始, 種別: 開始}\n"
+        "  - {番号: 10, 担当: 担当, 作業: 保険税の賦課}\n"
+        "  - {番号: 11, 担当: 担当, 作業: 調定を収滞納管理へ連携, 種別: 送信,"
+        " 連携: ['K1:調定']}\n"
+        "  - {番号: E, 作業: 終了, 種別: 終了}\n"
+        "  - {番号: K1, 担当: 関係課, 組織: 関係課, 作業: 収滞納管理で調定,"
+        " 種別: 受信, 次: [KE]}\n"
+        "  - {番号: KE, 担当: 関係課, 組織: 関係課, 作業: 完了, 種別: 終了}\n"
+    )
+    town = _steps(
+        "  - {番号: s, 作業: 開始, 種別: 開始}\n"
+        "  - {番号: k10, 担当: 担当係, 作業: 保険税の賦課}\n"
+        "  - {番号: k11, 担当: 担当係, 作業: 調定連絡票を収納係へ回付, 種別: 手作業,"
+        " 媒体: 紙}\n"
+        "  - {番号: k12, 担当: 収納係, 作業: 連絡票から調定を入力, 種別: 入力}\n"
+        "  - {番号: e, 作業: 終了, 種別: 終了}\n"
+    )
+    d = diff(std, town)
+    assert ("K1",) in [p.a for p in d.matching.pairs if p.b == ("k12",)]
+    found = [(c.kind, c.code) for c in d if c.standard == ("K1",)]
+    assert ("lane_changed", "V09") in found
+    assert not [k for k, _ in found if k in ("missing", "type_changed")]
