@@ -460,7 +460,40 @@ def _normalise_cached(label: str) -> Label:
         text, core = text.lower(), core.lower()
     tokens = _tokens(core, language)
     aside = [t for a in asides for t in _tokens(a, language)]
+    if language == "ja":
+        tokens, aside = _join_glossary_words(tokens), _join_glossary_words(aside)
     return Label(label, number, text, tuple(tokens), language, core, tuple(aside))
+
+
+def _join_glossary_words(tokens: list[str]) -> list[str]:
+    """Join two adjacent tokens that together are a word of the glossary.
+
+    The small Sudachi dictionary splits some words of administrative
+    writing (後閲 → 後 + 閲), so the glossary never sees them; two tokens
+    are joined when neither is a glossary word on its own and together
+    they are one (of the bundled glossary).
+    """
+    from harpflow.glossary import default_glossary
+
+    if len(tokens) < 2:
+        return tokens
+    gloss = default_glossary()
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        if i + 1 < len(tokens):
+            a, b = tokens[i], tokens[i + 1]
+            if (
+                not gloss.concepts(a)
+                and not gloss.concepts(b)
+                and gloss.concepts(a + b)
+            ):
+                out.append(a + b)
+                i += 2
+                continue
+        out.append(tokens[i])
+        i += 1
+    return out
 
 
 def normalise(label: str, *, glossary: Glossary | None = None) -> Label:

@@ -204,3 +204,13 @@ def test_label_is_frozen_and_keeps_the_original() -> None:
 
 def test_empty_label() -> None:
     assert normalise("") == Label("", None, "", (), "en")
+
+
+def test_a_glossary_word_the_dictionary_splits_is_one_token() -> None:
+    from harpflow.glossary import default_glossary
+    from harpflow.text import normalise
+
+    tokens = normalise("賦課の後閲").tokens
+    assert tokens[-1] == "後閲"
+    assert default_glossary().concepts(tokens[-1]) == {"決裁"}
+    assert normalise("封入封緘").tokens == ("封入", "封緘")
