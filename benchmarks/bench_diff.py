@@ -24,7 +24,8 @@
    quickly with it.
 4. Speed: median time of diff plus score of two 30-step flows.
 
-Run: ``python benchmarks/bench_diff.py [--quick]``.
+Run: ``python benchmarks/bench_diff.py [--quick] [--misses]`` (``--misses``
+lists every synthetic miss and every disagreement with the gold).
 """
 
 from __future__ import annotations
@@ -88,7 +89,11 @@ HEADER = (
 )
 
 
-def compare(detected: Sequence[Change], truth: Sequence[TruthChange]) -> Tally:
+def compare(
+    detected: Sequence[Change],
+    truth: Sequence[TruthChange],
+    paired: list[tuple[int, int]] | None = None,
+) -> Tally:
     """Pair detected and true changes by kind and place; count codes.
 
     A detected change may stand for a true one when their kinds are equal
@@ -96,7 +101,9 @@ def compare(detected: Sequence[Change], truth: Sequence[TruthChange]) -> Tally:
     possible are made (an assignment, not a greedy pass in row order), and
     among the largest sets of pairs, the one whose ids agree best (the
     Jaccard index of their id sets): so a change that merely overlaps a
-    true change never takes the place of one that names it exactly.
+    true change never takes the place of one that names it exactly. The
+    pairs made (index into ``truth``, index into ``detected``) are added to
+    ``paired`` when given.
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -123,6 +130,8 @@ def compare(detected: Sequence[Change], truth: Sequence[TruthChange]) -> Tally:
                 continue
             used.add(int(j))
             tally.hits += 1
+            if paired is not None:
+                paired.append((int(i), int(j)))
             t, c = truth[i], detected[j]
             if t.code:
                 if c.code:
@@ -214,8 +223,29 @@ def gold_changes(path: Path) -> list[TruthChange]:
     return joined
 
 
-def gold() -> tuple[Tally, Counter[str], int]:
-    """The hand-written gold of processes/gold."""
+class KindTally:
+    """Per change kind: right, missed and wrongly reported changes."""
+
+    def __init__(self) -> None:
+        self.right: Counter[str] = Counter()
+        self.missed: Counter[str] = Counter()
+        self.wrong: Counter[str] = Counter()
+
+    def rows(self) -> list[str]:
+        kinds = sorted(set(self.right) | set(self.missed) | set(self.wrong))
+        out = [f"{'kind':<18} {'right':>6} {'missed':>6} {'wrong':>6}"]
+        for k in kinds:
+            out.append(
+                f"{k:<18} {self.right[k]:>6} {self.missed[k]:>6} {self.wrong[k]:>6}"
+            )
+        return out
+
+
+def gold(
+    misses: list[str] | None = None, kinds: KindTally | None = None
+) -> tuple[Tally, Counter[str], int]:
+    """The hand-written gold of processes/gold; every disagreement is
+    added to ``misses`` and counted by kind in ``kinds`` when given."""
     overall = Tally()
     per_kind: Counter[str] = Counter()
     files = 0
@@ -230,9 +260,30 @@ def gold() -> tuple[Tally, Counter[str], int]:
         # relabelled changes are left out on both sides.
         truth = [t for t in gold_changes(path) if t.kind != "relabelled"]
         found = [c for c in diff(std, town) if c.kind != "relabelled"]
-        overall.add(compare(found, truth))
+        paired: list[tuple[int, int]] = []
+        overall.add(compare(found, truth, paired))
         per_kind.update(t.kind for t in truth)
         files += 1
+        hit_truth, hit_found = {i for i, _ in paired}, {j for _, j in paired}
+        where = f"{town_id}/{area}/{proc}"
+        for i, t in enumerate(truth):
+            if kinds is not None:
+                (kinds.right if i in hit_truth else kinds.missed)[t.kind] += 1
+            if misses is not None and i not in hit_truth:
+                misses.append(
+                    f"missed {where} {t.kind} {t.code} "
+                    f"standard={list(t.standard)} town={list(t.town)}"
+                )
+        for j, c in enumerate(found):
+            if j in hit_found:
+                continue
+            if kinds is not None:
+                kinds.wrong[c.kind] += 1
+            if misses is not None:
+                misses.append(
+                    f"wrong  {where} {c.kind} {c.code} "
+                    f"standard={list(c.standard)} town={list(c.town)} {c.note}"
+                )
     return overall, per_kind, files
 
 
@@ -448,7 +499,9 @@ def speed(repeats: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer variants")
-    parser.add_argument("--misses", action="store_true", help="list misses")
+    parser.add_argument(
+        "--misses", action="store_true", help="list misses (synthetic and gold)"
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
 
@@ -462,10 +515,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.misses:
         print("\n".join(misses))
 
-    g, per_kind, files = gold()
+    gold_misses: list[str] = []
+    kinds = KindTally()
+    g, per_kind, files = gold(gold_misses, kinds)
     print(f"\nhand-written gold: {files} town flows, changes {dict(per_kind)}")
     print(HEADER)
     print(g.row("gold"))
+    print("\n".join(kinds.rows()))
+    if args.misses:
+        print("\n".join(gold_misses))
 
     print(
         "\nstructure component vs exact graph edit distance "
