@@ -54,6 +54,7 @@ from urllib.parse import quote, unquote
 
 from lxml import etree
 
+from harpflow.diff_change import CHANGE_KINDS
 from harpflow.errors import ParseError
 from harpflow.io.source import DEFAULT_MAX_BYTES, Source, emit, open_input
 from harpflow.io.xml import describe, local_name, parse_xml
@@ -78,24 +79,7 @@ COLUMNS = ("standard", "town", "relation", "kind", "code", "note")
 _ALIGN = "http://knowledgeweb.semanticweb.org/heterogeneity/alignment#"
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _XSD_FLOAT = "http://www.w3.org/2001/XMLSchema#float"
-_KINDS = frozenset(
-    [
-        "missing",
-        "extra",
-        "merged",
-        "split",
-        "relabelled",
-        "lane_changed",
-        "type_changed",
-        "reordered",
-        "gateway_changed",
-        "loop_added",
-        "loop_removed",
-        "handoff_added",
-        "handoff_missing",
-        "attribute_changed",
-    ]
-)
+_KINDS = frozenset(CHANGE_KINDS)
 
 Dest = str | os.PathLike[str] | IO[bytes] | None
 
