@@ -22,7 +22,7 @@ from test_survey import _assert_same, _small_tree
 
 import harpflow.survey
 from harpflow.errors import HarpflowError, WorkerLostError
-from harpflow.render.report import write_files
+from harpflow.io.source import umask, write_folder
 from harpflow.survey import Survey, SurveyResult
 from harpflow.survey_run import run_tasks
 from harpflow.survey_tasks import analyse_procedure
@@ -197,25 +197,19 @@ def test_interrupted_report_write_leaves_the_previous_report(
     # A complete write replaces the report files and keeps the notes.
     normal.report(out)
     assert _snapshot(out) == before
-    assert (out / "README.md").stat().st_mode & 0o777 == 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    assert (out / "README.md").stat().st_mode & 0o777 == 0o666 & ~umask()
 
 
 def test_killed_report_write_leaves_the_previous_report(tmp_path: Path) -> None:
     out = tmp_path / "report"
-    write_files(out, {"README.md": b"old", "figures/a.svg": b"<svg/>"})
+    write_folder(out, {"README.md": b"old", "figures/a.svg": b"<svg/>"})
     before = _snapshot(out)
     # The writing process is killed (no clean-up runs) after three files.
     script = textwrap.dedent(
         f"""
         import os
         from pathlib import Path
-        from harpflow.render.report import write_files
+        from harpflow.io.source import umask, write_folder
         real_open = Path.open
         count = [0]
         def open_then_die(self, mode="r", *args, **kwargs):
@@ -227,7 +221,7 @@ def test_killed_report_write_leaves_the_previous_report(tmp_path: Path) -> None:
         Path.open = open_then_die
         files = {{f"figures/f{{i}}.svg": b"new" for i in range(6)}}
         files["README.md"] = b"new"
-        write_files({str(out)!r}, files)
+        write_folder({str(out)!r}, files)
         """
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=False)
@@ -236,7 +230,7 @@ def test_killed_report_write_leaves_the_previous_report(tmp_path: Path) -> None:
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "report"]
     assert leftovers and all(p.startswith(".report.new-") for p in leftovers)
     # The next write finishes and clears what the killed one left.
-    write_files(out, {"README.md": b"newer"})
+    write_folder(out, {"README.md": b"newer"})
     assert _snapshot(out) == {"README.md": b"newer", "figures/a.svg": b"<svg/>"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
 
@@ -244,8 +238,8 @@ def test_killed_report_write_leaves_the_previous_report(tmp_path: Path) -> None:
 def test_report_files_must_stay_in_their_folder(tmp_path: Path) -> None:
     for bad in ("../x.csv", "/etc/x", "a//b", "figures/../../x"):
         with pytest.raises(HarpflowError, match="stay in its folder"):
-            write_files(tmp_path / "r", {bad: b"x"})
+            write_folder(tmp_path / "r", {bad: b"x"})
     assert not (tmp_path / "x.csv").exists()
     (tmp_path / "file").write_text("x")
     with pytest.raises(HarpflowError, match="is a file"):
-        write_files(tmp_path / "file", {"a": b"1"})
+        write_folder(tmp_path / "file", {"a": b"1"})

@@ -5,19 +5,22 @@ A reader accepts a path, an open binary or text file, ``bytes`` or a
 :class:`Input`: the bytes (read at most up to a size limit) and a name for
 messages. :func:`emit` writes a writer's bytes to a path atomically (a
 temporary file in the same folder, then a rename), to an open file, or
-returns them.
+returns them. :func:`write_folder` writes a whole folder of files so that
+it replaces the previous one in one step.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from harpflow.errors import LimitError, ParseError
+from harpflow.errors import HarpflowError, LimitError, ParseError
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -26,6 +29,8 @@ __all__ = [
     "atomic_write",
     "emit",
     "open_input",
+    "umask",
+    "write_folder",
 ]
 
 #: Default limit on the size of one input file: 50 MB.
@@ -155,13 +160,19 @@ def _mode_for(target: Path) -> int:
     try:
         return stat.S_IMODE(target.stat().st_mode)
     except OSError:
-        return 0o666 & ~_umask()
+        return 0o666 & ~umask()
 
 
-def _umask() -> int:
+def umask() -> int:
     """The process's umask, read without changing it where Linux tells it
     (``os.umask`` can only be read by setting it, which races with other
-    threads)."""
+    threads).
+
+    Examples
+    --------
+    >>> 0 <= umask() <= 0o777
+    True
+    """
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("Umask:"):
@@ -185,3 +196,141 @@ def emit(data: bytes, dest: str | os.PathLike[str] | IO[bytes] | None) -> bytes 
         return None
     dest.write(data)
     return None
+
+
+def write_folder(folder: str | os.PathLike[str], files: Mapping[str, bytes]) -> Path:
+    """Write ``files`` (relative path to bytes) into ``folder`` as a whole.
+
+    The files, and every file already in ``folder`` that they do not
+    replace, go into a new folder beside it (the kept files as hard
+    links, or copies where the file system has none); that folder then
+    takes the place of ``folder``. Until then ``folder`` is untouched, so
+    an interrupted write -- an exception, a signal, a killed process --
+    leaves it as it was, and a folder that was never complete is never
+    seen under its name.
+
+    Parameters
+    ----------
+    folder : path
+        The destination folder; created when missing.
+    files : mapping of str to bytes
+        Paths relative to ``folder`` (``/`` separators, no ``..``).
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Raises
+    ------
+    HarpflowError
+        For a path that would leave the folder, or a destination that is
+        a file.
+
+    Notes
+    -----
+    Where the operating system can exchange two names in one step (Linux,
+    ``renameat2`` with ``RENAME_EXCHANGE``), the old folder is replaced
+    atomically. Elsewhere it is first renamed aside, as
+    ``.<name>.old-*``, and the new folder renamed into place: a process
+    killed between the two renames leaves the previous report whole under
+    that name. Leftovers of writes that were killed (``.<name>.new-*``,
+    ``.<name>.old-*``) are removed by the next write.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> out = Path(tempfile.mkdtemp()) / "report"
+    >>> _ = write_folder(out, {"a.txt": b"1", "sub/b.txt": b"2"})
+    >>> _ = write_folder(out, {"a.txt": b"3"})
+    >>> (out / "a.txt").read_bytes(), (out / "sub" / "b.txt").read_bytes()
+    (b'3', b'2')
+    """
+    target = Path(folder)
+    if target.exists() and not target.is_dir():
+        raise HarpflowError(f"{target}: the report folder is a file")
+    parent = target.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    for rel in files:
+        parts = rel.split("/")
+        if rel.startswith("/") or ".." in parts or "" in parts:
+            raise HarpflowError(f"{rel!r}: a report file must stay in its folder")
+    _remove_leftovers(target)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=parent))
+    try:
+        os.chmod(staging, 0o777 & ~umask())
+        for rel, data in sorted(files.items()):
+            path = staging.joinpath(*rel.split("/"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        if target.is_dir():
+            _keep_others(target, staging, set(files))
+        _swap_into_place(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _remove_leftovers(target: Path) -> None:
+    for pattern in (f".{target.name}.new-*", f".{target.name}.old-*"):
+        for leftover in target.parent.glob(pattern):
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _keep_others(old: Path, new: Path, replaced: set[str]) -> None:
+    """Link (or copy) the files of ``old`` that the new report does not
+    replace into ``new``."""
+    for dirpath, _dirnames, filenames in os.walk(old):
+        for name in sorted(filenames):
+            src = Path(dirpath, name)
+            rel = src.relative_to(old).as_posix()
+            if rel in replaced:
+                continue
+            dest = new / rel
+            if dest.exists():  # a folder of the new report has this name
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(src, dest, follow_symlinks=False)
+            except OSError:
+                shutil.copy2(src, dest, follow_symlinks=False)
+
+
+def _swap_into_place(new: Path, target: Path) -> None:
+    if not target.exists():
+        os.rename(new, target)
+        return
+    if _exchange(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # now the previous report
+        return
+    aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    aside.rmdir()
+    os.rename(target, aside)
+    os.rename(new, target)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Exchange two paths in one step (Linux ``renameat2``); False where
+    the system cannot."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(
+        at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange
+    )
+    return bool(result == 0)

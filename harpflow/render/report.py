@@ -20,10 +20,11 @@
 ``flows/*.bpmn``
     the recommended flows, coloured by support.
 
-The report is written as a whole (:func:`write_files`): every file goes
-into a new folder beside the destination, which then takes the
-destination's place in one rename, so an interrupted write leaves the
-previous report as it was. Every file is byte-identical for the same
+The report is written as a whole
+(:func:`harpflow.io.source.write_folder`): every file goes into a new
+folder beside the destination, which then takes the destination's place
+in one rename, so an interrupted write leaves the previous report as it
+was. Every file is byte-identical for the same
 survey: no timestamps, fixed XLSX document and zip member times, SVG ids
 from a fixed salt.
 
@@ -38,13 +39,10 @@ from __future__ import annotations
 import html
 import os
 import re
-import shutil
-import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harpflow.errors import HarpflowError
+from harpflow.io.source import write_folder
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -58,7 +56,6 @@ __all__ = [
     "html_table",
     "markdown_table",
     "procedure_title",
-    "write_files",
     "write_report",
 ]
 
@@ -285,151 +282,7 @@ def write_report(
     context = _context(result, pivot, {k: f"figures/{k}.svg" for k in plots}, title)
     written["README.md"] = _render("README.md.j2", context, markdown=True)
     written["index.html"] = _render("index.html.j2", context, markdown=False)
-    return write_files(folder, written)
-
-
-def write_files(folder: str | os.PathLike[str], files: Mapping[str, bytes]) -> Path:
-    """Write ``files`` (relative path to bytes) into ``folder`` as a whole.
-
-    The files, and every file already in ``folder`` that they do not
-    replace, go into a new folder beside it (the kept files as hard
-    links, or copies where the file system has none); that folder then
-    takes the place of ``folder``. Until then ``folder`` is untouched, so
-    an interrupted write -- an exception, a signal, a killed process --
-    leaves it as it was, and a folder that was never complete is never
-    seen under its name.
-
-    Parameters
-    ----------
-    folder : path
-        The destination folder; created when missing.
-    files : mapping of str to bytes
-        Paths relative to ``folder`` (``/`` separators, no ``..``).
-
-    Returns
-    -------
-    Path
-        The folder.
-
-    Raises
-    ------
-    HarpflowError
-        For a path that would leave the folder, or a destination that is
-        a file.
-
-    Notes
-    -----
-    Where the operating system can exchange two names in one step (Linux,
-    ``renameat2`` with ``RENAME_EXCHANGE``), the old folder is replaced
-    atomically. Elsewhere it is first renamed aside, as
-    ``.<name>.old-*``, and the new folder renamed into place: a process
-    killed between the two renames leaves the previous report whole under
-    that name. Leftovers of writes that were killed (``.<name>.new-*``,
-    ``.<name>.old-*``) are removed by the next write.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from pathlib import Path
-    >>> out = Path(tempfile.mkdtemp()) / "report"
-    >>> _ = write_files(out, {"a.txt": b"1", "sub/b.txt": b"2"})
-    >>> _ = write_files(out, {"a.txt": b"3"})
-    >>> (out / "a.txt").read_bytes(), (out / "sub" / "b.txt").read_bytes()
-    (b'3', b'2')
-    """
-    target = Path(folder)
-    if target.exists() and not target.is_dir():
-        raise HarpflowError(f"{target}: the report folder is a file")
-    parent = target.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    for rel in files:
-        parts = rel.split("/")
-        if rel.startswith("/") or ".." in parts or "" in parts:
-            raise HarpflowError(f"{rel!r}: a report file must stay in its folder")
-    _remove_leftovers(target)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=parent))
-    try:
-        os.chmod(staging, 0o777 & ~_umask())
-        for rel, data in sorted(files.items()):
-            path = staging.joinpath(*rel.split("/"))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        if target.is_dir():
-            _keep_others(target, staging, set(files))
-        _swap_into_place(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
-
-
-def _umask() -> int:
-    from harpflow.io.source import _umask as umask
-
-    return umask()
-
-
-def _remove_leftovers(target: Path) -> None:
-    for pattern in (f".{target.name}.new-*", f".{target.name}.old-*"):
-        for leftover in target.parent.glob(pattern):
-            if leftover.is_dir() and not leftover.is_symlink():
-                shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _keep_others(old: Path, new: Path, replaced: set[str]) -> None:
-    """Link (or copy) the files of ``old`` that the new report does not
-    replace into ``new``."""
-    for dirpath, _dirnames, filenames in os.walk(old):
-        for name in sorted(filenames):
-            src = Path(dirpath, name)
-            rel = src.relative_to(old).as_posix()
-            if rel in replaced:
-                continue
-            dest = new / rel
-            if dest.exists():  # a folder of the new report has this name
-                continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(src, dest, follow_symlinks=False)
-            except OSError:
-                shutil.copy2(src, dest, follow_symlinks=False)
-
-
-def _swap_into_place(new: Path, target: Path) -> None:
-    if not target.exists():
-        os.rename(new, target)
-        return
-    if _exchange(new, target):
-        shutil.rmtree(new, ignore_errors=True)  # now the previous report
-        return
-    aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    aside.rmdir()
-    os.rename(target, aside)
-    os.rename(new, target)
-    shutil.rmtree(aside, ignore_errors=True)
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Exchange two paths in one step (Linux ``renameat2``); False where
-    the system cannot."""
-    import ctypes
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    result = renameat2(
-        at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange
-    )
-    return bool(result == 0)
+    return write_folder(folder, written)
 
 
 def _context(
