@@ -149,20 +149,16 @@ def _on_processes(
 ) -> list[T]:
     results: dict[int, T] = {}
     pending = list(range(len(tasks)))
-    attempt = 0
-    while pending:
-        attempt += 1
-        if attempt <= SHARED_ATTEMPTS:
+    for _ in range(SHARED_ATTEMPTS):
+        if pending:
             pending = _pool_round(workers, func, tasks, pending, results, bar)
-            continue
-        # Each task that is left runs alone: only the one that kills its
-        # worker is lost.
-        for i in pending:
-            if _pool_round(1, func, tasks, [i], results, bar):
-                reason = "its worker process died twice with others and once alone"
-                results[i] = _give_up(tasks[i], reason, lost)
-                bar.update(1)
-        pending = []
+    # Each task that is left runs alone: only the one that kills its worker
+    # is lost.
+    for i in pending:
+        if _pool_round(1, func, tasks, [i], results, bar):
+            reason = "its worker process died each time it ran, the last time alone"
+            results[i] = _give_up(tasks[i], reason, lost)
+            bar.update(1)
     return [results[i] for i in range(len(tasks))]
 
 
