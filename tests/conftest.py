@@ -22,6 +22,17 @@ DATA = Path(__file__).resolve().parent / "data"
 PROCESSES = ROOT / "processes"
 SHARED = ROOT.parent / "shared"
 CORPORA = SHARED / "corpora"
+#: The keys of ``harpflow stats --json``, exactly and in this order.
+STATS_KEYS = [
+    "format",
+    "nodes",
+    "by_type",
+    "sequence_flows",
+    "message_flows",
+    "lanes",
+    "pools",
+    "data_objects",
+]
 
 
 def corpus(*parts: str) -> Path:

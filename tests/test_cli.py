@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from conftest import STATS_KEYS
 
 from harpflow.cli import main
 
@@ -118,16 +119,7 @@ def test_match_json_to_a_file(tmp_path: Path) -> None:
 def test_stats_json_keys() -> None:
     result = run("stats", "--json", TOWN_A)
     assert result.exit_code == 0, result.output
-    assert list(json.loads(result.stdout)) == [
-        "format",
-        "nodes",
-        "by_type",
-        "sequence_flows",
-        "message_flows",
-        "lanes",
-        "pools",
-        "data_objects",
-    ]
+    assert list(json.loads(result.stdout)) == STATS_KEYS
 
 
 def test_every_subcommand_has_help() -> None:

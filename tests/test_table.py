@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DATA
+from conftest import DATA, STATS_KEYS
 
 from harpflow.errors import FormatError, HarpflowWarning, LimitError, ParseError
 from harpflow.io import read, write
@@ -909,16 +909,7 @@ def test_cli_stats_on_a_cp932_table() -> None:
     result = CliRunner().invoke(main, ["stats", "--json", str(path)])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert list(data) == [
-        "format",
-        "nodes",
-        "by_type",
-        "sequence_flows",
-        "message_flows",
-        "lanes",
-        "pools",
-        "data_objects",
-    ]
+    assert list(data) == STATS_KEYS
     assert data["format"] == "csv" and data["nodes"] == 14
     assert data["by_type"]["exclusiveGateway"] == 2
     assert (data["sequence_flows"], data["message_flows"]) == (13, 3)
