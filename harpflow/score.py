@@ -86,7 +86,14 @@ if TYPE_CHECKING:
     from harpflow.diff import Change, FlowDiff
     from harpflow.match import Matching
 
-__all__ = ["COMPONENTS", "DEFAULT_WEIGHTS", "Divergence", "account", "score"]
+__all__ = [
+    "COMPONENTS",
+    "DEFAULT_WEIGHTS",
+    "Divergence",
+    "account",
+    "score",
+    "substitution_cost",
+]
 
 #: The components of a divergence, in order.
 COMPONENTS = ("node", "structure", "behaviour", "responsibility")
@@ -206,6 +213,38 @@ def pair_similarity(a: str, b: str, glossary: Glossary) -> float:
     return float(label_similarity([la], [lb], glossary)[0, 0])
 
 
+def substitution_cost(
+    type_a: str, label_a: str, type_b: str, label_b: str, glossary: Glossary
+) -> float | None:
+    """What the structure component charges for one node put in another's
+    place, or None when the two may not take each other's place.
+
+    Two steps (tasks, or intermediate events) cost one minus their
+    :func:`pair_similarity`; other nodes of the same kind cost 0 when of
+    the same type and 0.5 otherwise (an exclusive gateway for a parallel
+    one); nodes of different kinds never take each other's place.
+
+    Examples
+    --------
+    >>> from harpflow.glossary import default_glossary
+    >>> g = default_glossary()
+    >>> substitution_cost("task", "受付", "userTask", "受付", g)
+    0.0
+    >>> substitution_cost("exclusiveGateway", "", "parallelGateway", "", g)
+    0.5
+    >>> substitution_cost("task", "受付", "endEvent", "終了", g) is None
+    True
+    """
+    from harpflow.similarity import kind_of
+
+    kind = kind_of(type_a)
+    if kind != kind_of(type_b):
+        return None
+    if kind in ("activity", "intermediate"):
+        return 1.0 - pair_similarity(label_a, label_b, glossary)
+    return 0.0 if type_a == type_b else 0.5
+
+
 def pair_similarities(
     pairs: Sequence[tuple[str, str]], glossary: Glossary
 ) -> list[float]:
@@ -259,7 +298,9 @@ def account(
     ):
         sims[pair] = value
     _node_ledger(standard, town, matching, sims, owners, ledgers["node"])
-    _structure_ledger(standard, town, matching, sims, owners, ledgers["structure"])
+    _structure_ledger(
+        standard, town, matching, sims, owners, ledgers["structure"], glossary
+    )
     _behaviour_ledger(standard, town, matching, profiles, owners, ledgers["behaviour"])
     _responsibility_ledger(
         standard, town, matching, glossary, owners, ledgers["responsibility"]
@@ -299,7 +340,10 @@ def _structure_ledger(
     sims: dict[Any, float],
     owners: _Owners,
     ledger: _Ledger,
+    glossary: Glossary,
 ) -> None:
+    from harpflow.ged import refine
+
     all_kinds = (*_NODE_KINDS, *_ORDER_KINDS, "lane_changed", "type_changed")
     s_edges = [(u, v) for u, v in sequence_graph(standard).edges()]
     t_edges = [(u, v) for u, v in sequence_graph(town).edges()]
@@ -309,22 +353,42 @@ def _structure_ledger(
         + len(s_edges)
         + len(t_edges)
     )
-    # Nodes: deletions, insertions and substitutions under the matching.
-    image: dict[str, str] = {}
-    preimage: dict[str, str] = {}
-    for pair in m.pairs:
+    # The matcher's pairs, improved towards a smaller edit distance; the
+    # members of a merge or a split keep their place.
+    given = {(p.a[0], p.b[0]): 1.0 - sims[p] for p in m.pairs}
+    groups = [p for p in m.pairs if len(p.a) + len(p.b) > 2]
+    fixed = ({n for p in groups for n in p.a}, {n for p in groups for n in p.b})
+
+    def cost(u: str, w: str) -> float | None:
+        if (u, w) in given:
+            return given[u, w]
+        x, y = standard.nodes[u], town.nodes[w]
+        return substitution_cost(x.type, x.label, y.type, y.label, glossary)
+
+    image = refine(
+        list(standard.graph),
+        list(town.graph),
+        s_edges,
+        t_edges,
+        {u: w for u, w in given},
+        cost,
+        fixed=fixed,
+    )
+    preimage = {w: u for u, w in image.items()}
+    # Nodes: deletions, insertions and substitutions under the mapping.
+    for pair in groups:
         ledger.add(owners.find(all_kinds, std=pair.a, town=pair.b), 1.0 - sims[pair])
-        image[pair.a[0]] = pair.b[0]
-        preimage[pair.b[0]] = pair.a[0]
         # Further members of a one-to-many pair are deleted or inserted.
         extra_members = len(pair.a) + len(pair.b) - 2
-        if extra_members:
-            ledger.add(owners.find(("merged", "split"), pair.a, pair.b), extra_members)
+        ledger.add(owners.find(("merged", "split"), pair.a, pair.b), extra_members)
+    for u, w in sorted(image.items()):
+        if u not in fixed[0]:
+            ledger.add(owners.find(all_kinds, std=[u], town=[w]), cost(u, w) or 0.0)
     for n in standard.graph:
-        if m.pair_of_a(n) is None:
+        if n not in image and n not in fixed[0]:
             ledger.add(owners.find(all_kinds, std=[n]), 1.0)
     for n in town.graph:
-        if m.pair_of_b(n) is None:
+        if n not in preimage and n not in fixed[1]:
             ledger.add(owners.find(all_kinds, town=[n]), 1.0)
     # Edges: a flow is kept when both ends map onto a flow of the other side.
     # A lost flow is explained by a change at its ends or, failing that, by
