@@ -297,15 +297,16 @@ def gold(
 
 def _ged_costs(a: Flow, b: Flow) -> dict[str, object]:
     """The structure component's costs (:func:`substitution_cost`); a
-    substitution it never makes costs 2, as much as a deletion and an
-    insertion."""
+    substitution it never makes costs 100, so that exact GED never makes
+    it either (at 2, the price of a deletion and an insertion, it would
+    still keep the node's flows)."""
     gloss = default_glossary()
 
     def subst(x: dict[str, object], y: dict[str, object]) -> float:
         cost = substitution_cost(
             str(x["type"]), str(x["label"]), str(y["type"]), str(y["label"]), gloss
         )
-        return 2.0 if cost is None else cost
+        return 100.0 if cost is None else cost
 
     return {
         "node_subst_cost": subst,

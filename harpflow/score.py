@@ -11,12 +11,17 @@ each in [0, 1]:
     over the number of steps of both flows. This is one minus the node
     matching similarity of Dijkman et al. [1]_.
 ``structure``
-    The graph edit distance under the matching, normalised by its largest
-    possible value: deleted and inserted nodes and sequence flows cost 1
-    each, a substituted node ``1 - similarity``; over the number of nodes
-    and flows of both flows. This is the structural (edit distance)
-    similarity of Dijkman et al. [1]_, [2]_ with unit weights, so that it
-    can be checked against an exact graph edit distance.
+    The graph edit distance, normalised by its largest possible value:
+    deleted and inserted nodes and sequence flows cost 1 each, a
+    substituted node ``1 - similarity`` (:func:`substitution_cost`); over
+    the number of nodes and flows of both flows. The node mapping is the
+    matching, improved by local search towards the smallest edit
+    (:mod:`harpflow.ged`): two steps done in the other order cost the
+    substitution of one for the other, as the exact distance counts,
+    rather than the four flows around them. This is the structural (edit
+    distance) similarity of Dijkman et al. [1]_, [2]_ with unit weights,
+    so that it can be checked against an exact graph edit distance; the
+    order itself is what ``behaviour`` counts.
 ``behaviour``
     Disagreement of behavioural relations (:mod:`harpflow.behaviour`):
     every pair of standard steps whose relation (order, exclusiveness,
@@ -219,10 +224,11 @@ def substitution_cost(
     """What the structure component charges for one node put in another's
     place, or None when the two may not take each other's place.
 
-    Two steps (tasks, or intermediate events) cost one minus their
-    :func:`pair_similarity`; other nodes of the same kind cost 0 when of
-    the same type and 0.5 otherwise (an exclusive gateway for a parallel
-    one); nodes of different kinds never take each other's place.
+    Two steps (tasks or intermediate events, such as a timer that stands
+    for batch processing) cost one minus their :func:`pair_similarity`;
+    other nodes of the same kind cost 0 when of the same type and 0.5
+    otherwise (an exclusive gateway for a parallel one); a step, a
+    gateway, a start and an end never take each other's place.
 
     Examples
     --------
@@ -237,11 +243,12 @@ def substitution_cost(
     """
     from harpflow.similarity import kind_of
 
-    kind = kind_of(type_a)
-    if kind != kind_of(type_b):
-        return None
-    if kind in ("activity", "intermediate"):
+    kind_a, kind_b = kind_of(type_a), kind_of(type_b)
+    steps = ("activity", "intermediate")
+    if kind_a in steps and kind_b in steps:
         return 1.0 - pair_similarity(label_a, label_b, glossary)
+    if kind_a != kind_b:
+        return None
     return 0.0 if type_a == type_b else 0.5
 
 
