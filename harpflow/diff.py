@@ -84,7 +84,7 @@ from harpflow.diff_order import (
     loop_changes,
     reorderings,
 )
-from harpflow.diff_pairing import same_place
+from harpflow.diff_pairing import pair_more
 from harpflow.diff_terms import lanes_differ, same_wording, type_class
 from harpflow.flowcache import comparison
 from harpflow.glossary import Glossary, default_glossary
@@ -240,7 +240,7 @@ def _diff(
     if matching is not None:
         m = matching
     else:
-        m = same_place(standard, town, match(standard, town, glossary=gloss), gloss)
+        m = pair_more(standard, town, match(standard, town, glossary=gloss), gloss)
     profiles = (profile(standard, bound=bound), profile(town, bound=bound))
     say = Notes(japanese(standard, town))
     found: list[Change] = []

@@ -6,7 +6,10 @@ the changes are listed: a lone standard step and a lone town step that
 take each other's place between the same matched neighbours
 (:func:`same_place`), and an approval that the town moved after the
 output it should precede (:func:`late_approval`, which the diff then
-reports as a reordering, V03, instead of a missing and an extra step).
+reports as a reordering, V03, instead of a missing and an extra step), a
+receiving step drawn in the town's own flow (:func:`hand_entered`), and an
+approval the town's staff do within their own step
+(:func:`folded_approval`, a merge rather than a missing step).
 Both apply only to the matching :func:`harpflow.diff.diff` makes itself.
 """
 
@@ -24,8 +27,10 @@ if TYPE_CHECKING:
     from harpflow.match import Matching
 
 __all__ = [
+    "folded_approval",
     "hand_entered",
     "late_approval",
+    "pair_more",
     "same_place",
 ]
 
@@ -87,7 +92,16 @@ def same_place(standard: Flow, town: Flow, m: Matching, gloss: Glossary) -> Matc
             added.append(Correspondence((a,), (found[0],), 0.0))
     if added:
         m = Matching(standard, town, [*m.pairs, *added])
-    return hand_entered(standard, town, late_approval(standard, town, m, gloss), gloss)
+    return m
+
+
+def pair_more(standard: Flow, town: Flow, m: Matching, gloss: Glossary) -> Matching:
+    """The matching with every rule of this module applied, in turn:
+    :func:`same_place`, :func:`late_approval`, :func:`hand_entered` and
+    :func:`folded_approval`."""
+    for rule in (same_place, late_approval, hand_entered, folded_approval):
+        m = rule(standard, town, m, gloss)
+    return m
 
 
 def late_approval(standard: Flow, town: Flow, m: Matching, gloss: Glossary) -> Matching:
@@ -185,3 +199,80 @@ def hand_entered(standard: Flow, town: Flow, m: Matching, gloss: Glossary) -> Ma
     if not added:
         return m
     return Matching(standard, town, [*m.pairs, *added])
+
+
+# Words by which a step says its doer checks their own work.
+_SELF_CHECK = ("自己点検", "自己審査", "自己確認", "セルフチェック", "self-check")
+
+
+def folded_approval(
+    standard: Flow, town: Flow, m: Matching, gloss: Glossary
+) -> Matching:
+    """The matching, with an approval the town does within another step merged.
+
+    Approval compression (V01) either skips a review or approval or folds
+    it into the step of the one who enters the case: 異動入力し本登録 for
+    異動入力 and 決裁・本登録, 確認リスト照合（自己点検） for 照合 and 審査.
+    A standard review or approval step left unmatched is folded into the
+    town step matched (alone) to a neighbouring standard step when that
+    town step's label says so: it names something the approval's label
+    adds to the neighbour's (本登録, 認定, 価格 ...), or it says its doer
+    checks their own work (自己点検). The diff then reports a merge of the
+    two standard steps, not a missing approval.
+    """
+    from harpflow import deviations
+    from harpflow.match import Correspondence, Matching
+    from harpflow.text import normalise
+
+    graph = sequence_graph(standard)
+    approval_words = set(normalise("決裁 承認 審査 専決 回議 合議").tokens)
+
+    def words(label: str) -> set[str]:
+        return set(normalise(label, glossary=gloss).tokens)
+
+    def lone_approval(n: str) -> bool:
+        node = standard.nodes[n]
+        return m.pair_of_a(n) is None and deviations.is_approval(node, gloss)
+
+    def neighbours(a: str) -> list[str]:
+        # the steps up to four flows before and after ``a`` (through
+        # gateways, and other approvals the town left out: 審査 then 決裁),
+        # nearest first
+        out: list[str] = []
+        for step in (graph.predecessors, graph.successors):
+            seen, frontier = {a}, [a]
+            for _ in range(4):
+                ahead = sorted({x for n in frontier for x in step(n)} - seen)
+                seen.update(ahead)
+                frontier = ahead
+                out += [
+                    n
+                    for n in ahead
+                    if is_activity(standard.nodes[n]) and not lone_approval(n)
+                ]
+        return out
+
+    pairs = list(m.pairs)
+    for a, node in standard.nodes.items():
+        if (
+            not is_activity(node)
+            or a not in graph
+            or m.pair_of_a(a) is not None
+            or not deviations.is_approval(node, gloss)
+        ):
+            continue
+        own = words(node.label) - approval_words
+        for n in neighbours(a):
+            pair = next((c for c in pairs if n in c.a), None)
+            if pair is None or len(pair.a) != 1 or len(pair.b) != 1:
+                continue
+            label = town.nodes[pair.b[0]].label
+            adds = own - words(standard.nodes[n].label)
+            if adds & words(label) or any(w in label for w in _SELF_CHECK):
+                order = {x: i for i, x in enumerate(standard.nodes)}
+                members = tuple(sorted((n, a), key=order.__getitem__))
+                pairs[pairs.index(pair)] = Correspondence(members, pair.b, pair.score)
+                break
+    if pairs == list(m.pairs):
+        return m
+    return Matching(standard, town, pairs)

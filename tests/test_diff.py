@@ -600,3 +600,52 @@ def test_a_receiving_step_the_town_enters_by_hand_in_its_own_flow() -> None:
     found = [(c.kind, c.code) for c in d if c.standard == ("K1",)]
     assert ("lane_changed", "V09") in found
     assert not [k for k, _ in found if k in ("missing", "type_changed")]
+
+
+FOLDED = """
+steps:
+  - {番号: S, 作業: 開始, 種別: 開始}
+  - {番号: 1, 担当: 窓口, 作業: 届出の受付}
+  - {番号: 2, 担当: 担当, 作業: 異動入力 (仮登録)}
+  - {番号: 3, 担当: 担当, 作業: 確認用帳票を照合}
+  - {番号: 4, 担当: 審査, 作業: 審査}
+  - {番号: 5, 担当: 決裁, 作業: 決裁・本登録}
+  - {番号: 6, 担当: 窓口, 作業: 住民票の写しを交付}
+  - {番号: E, 作業: 終了, 種別: 終了}
+"""
+
+
+@pytest.mark.parametrize(
+    ("entry", "check", "merged", "missing"),
+    [
+        # the inputter registers for good: 決裁・本登録 is folded into entry
+        ("異動入力し本登録", "確認用帳票を照合", ("2", "5"), ("4",)),
+        # the inputter checks their own work: 審査 is folded into the check
+        ("異動入力 (仮登録)", "帳票を照合（自己点検）", ("3", "4"), ("5",)),
+    ],
+)
+def test_an_approval_folded_into_the_inputter_s_step_is_a_merge(
+    entry: str, check: str, merged: tuple[str, ...], missing: tuple[str, ...]
+) -> None:
+    std = harpflow.read(FOLDED, format="yaml")
+    town = harpflow.read(
+        f"""
+steps:
+  - {{番号: s, 作業: 開始, 種別: 開始}}
+  - {{番号: a, 担当: 係員, 作業: 届出の受付}}
+  - {{番号: b, 担当: 係員, 作業: {entry}}}
+  - {{番号: c, 担当: 係員, 作業: {check}}}
+  - {{番号: d, 担当: 係員, 作業: 住民票の写しを交付}}
+  - {{番号: e, 作業: 終了, 種別: 終了}}
+""",
+        format="yaml",
+    )
+    found = {(c.kind, c.standard): c.code for c in diff(std, town)}
+    assert found[("merged", merged)] == "V01"
+    assert found[("missing", missing)] == "V01"
+    # A step that does not say so leaves the approval missing.
+    plain = town.copy()
+    plain.update_node("b", label="異動入力")
+    plain.update_node("c", label="帳票を照合")
+    kinds = {(c.kind, c.standard) for c in diff(std, plain)}
+    assert ("missing", ("4",)) in kinds and ("missing", ("5",)) in kinds
