@@ -254,7 +254,8 @@ def convert(src: Path, dest: Path, to_fmt: str | None, from_fmt: str | None) -> 
         if dest.exists() and not dest.is_dir():
             _fail(f"{dest}: is a file; a folder is converted into a folder")
         for path in _flow_files(src):
-            out = dest / path.relative_to(src).with_suffix(writable[to_fmt])
+            rel = path.relative_to(src)
+            out = dest / rel.with_name(_flow_stem(rel.name) + writable[to_fmt])
             flow = read(path, format=from_fmt)
             with _writing(out):
                 write(flow, out, format=to_fmt)
@@ -267,6 +268,15 @@ def convert(src: Path, dest: Path, to_fmt: str | None, from_fmt: str | None) -> 
     flow = read(src, format=from_fmt)
     with _writing(dest):
         write(flow, dest, format=to_fmt)
+
+
+def _flow_stem(name: str) -> str:
+    """A flow file's name without its format suffix, a double one
+    (``.drawio.xml``, ``.bpmn20.xml``) included."""
+    for double in (".drawio.xml", ".bpmn20.xml", ".bpmn.xml"):
+        if name.lower().endswith(double):
+            return name[: -len(double)]
+    return Path(name).stem
 
 
 _ALIGNMENT_SUFFIXES = {".rdf": "rdf", ".xml": "rdf", ".csv": "csv"}

@@ -156,3 +156,21 @@ def test_tables_line_up_by_terminal_width(tmp_path: Path) -> None:
     diff = run("diff", STANDARD, TOWN_A).output.splitlines()
     assert diff[1].split() == ["kind", "code", "standard", "town", "cost", "note"]
     assert len({_columns(line)[5] for line in diff[1:]}) == 1
+
+
+def test_a_converted_folder_names_files_without_their_old_double_suffix(
+    tmp_path: Path,
+) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    drawio = next((ROOT / "processes" / "towns").glob("*/01-jumin/tennyu.drawio"))
+    (src / "tennyu.drawio.xml").write_bytes(drawio.read_bytes())
+    (src / "sub").mkdir()
+    (src / "sub" / "tennyu.mmd").write_bytes(TOWN_F.read_bytes())
+    result = run("convert", src, tmp_path / "out", "--to", "bpmn")
+    assert result.exit_code == 0, result.output
+    written = sorted(
+        p.relative_to(tmp_path / "out").as_posix()
+        for p in (tmp_path / "out").rglob("*.bpmn")
+    )
+    assert written == ["sub/tennyu.bpmn", "tennyu.bpmn"]

@@ -212,8 +212,10 @@ def _choose(inp: Input, fmt: str | None) -> Format:
     by_suffix = format_for(inp.name) if inp.path is not None else None
     name = by_suffix or sniff(inp.data)
     if name is None:
+        known = ", ".join(sorted(_BY_SUFFIX))
         raise FormatError(
-            f"{inp.name}: cannot tell the format (name it with format=...)"
+            f"{inp.name}: cannot tell the format from the suffix or the content; "
+            f"use one of the suffixes {known}, or name the format"
         )
     return _BY_NAME[name]
 
