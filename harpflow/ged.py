@@ -48,7 +48,7 @@ Two steps swapped in a chain s -> x -> y -> e:
 ...     [("s", "x"), ("x", "y"), ("y", "e")],
 ...     [("s", "y"), ("y", "x"), ("x", "e")],
 ...     {"s": "s", "x": "x", "y": "y", "e": "e"},
-...     lambda u, w: 0.0 if u == w else costs.get((u, w)),
+...     lambda pairs: [0.0 if u == w else costs.get((u, w)) for u, w in pairs],
 ... )
 >>> sorted(image.items())
 [('e', 'e'), ('s', 's'), ('x', 'y'), ('y', 'x')]
@@ -60,9 +60,9 @@ from collections.abc import Callable, Iterable, Sequence
 
 __all__ = ["edit_cost", "refine"]
 
-#: Substitution cost of a node of ``a`` for one of ``b``, or None when the
-#: two may not be substituted for each other.
-SubstitutionCost = Callable[[str, str], "float | None"]
+#: Substitution costs of (node of ``a``, node of ``b``) pairs, asked for
+#: many at once; None where the two may not be substituted for each other.
+SubstitutionCost = Callable[[Sequence[tuple[str, str]]], Sequence["float | None"]]
 
 _EPS = 1e-9
 
@@ -87,6 +87,7 @@ class _State:
         self.img = dict(image)
         self.pre = {w: u for u, w in image.items()}
         self.fixed_a, self.fixed_b = fixed
+        self.chain = 4
         self._cost = cost
         self._memo: dict[tuple[str, str], float | None] = {}
         self.a_out: dict[str, list[str]] = {n: [] for n in self.a_nodes}
@@ -101,10 +102,15 @@ class _State:
             self.b_in[y].append(x)
 
     def sub(self, u: str, w: str) -> float | None:
-        key = (u, w)
-        if key not in self._memo:
-            self._memo[key] = self._cost(u, w)
-        return self._memo[key]
+        if (u, w) not in self._memo:
+            self.prefetch([(u, w)])
+        return self._memo[u, w]
+
+    def prefetch(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Ask for the costs of the pairs not yet known, in one call."""
+        wanted = sorted({p for p in pairs if p not in self._memo})
+        if wanted:
+            self._memo.update(zip(wanted, self._cost(wanted), strict=True))
 
     def node_cost(self, u: str) -> float:
         """Cost of ``u``'s substitution, or 1 for its deletion."""
@@ -131,9 +137,10 @@ class _State:
             nodes + inserted + self.a_broken(self.a_edges) + self.b_broken(self.b_edges)
         )
 
-    def delta(self, change: dict[str, str | None]) -> float | None:
-        """Cost difference of remapping the ``a`` nodes of ``change`` (None:
-        no counterpart), or None when a substitution is not allowed."""
+    def bound(self, change: dict[str, str | None]) -> float:
+        """The cost difference of remapping the ``a`` nodes of ``change``
+        (None: no counterpart), but for the new substitutions' costs: a
+        lower bound of :meth:`delta`."""
         old_images = {u: self.img.get(u) for u in change}
         touched_b = {w for w in old_images.values() if w is not None}
         touched_b |= {w for w in change.values() if w is not None}
@@ -148,12 +155,11 @@ class _State:
         after_edges = self.a_broken(a_edges) + self.b_broken(b_edges)
         after_mapped_b = sum(1 for w in touched_b if w in self.pre)
         self._apply(old_images)
-        edge_delta = after_edges - before_edges
-        inserted_delta = mapped_b - after_mapped_b
-        # Skip the label comparisons when even perfect labels cannot pay.
-        lower = edge_delta + inserted_delta - before_nodes
-        if lower >= -_EPS:
-            return lower
+        return after_edges - before_edges + mapped_b - after_mapped_b - before_nodes
+
+    def delta(self, change: dict[str, str | None], bound: float) -> float | None:
+        """The cost difference of ``change`` given its :meth:`bound`, or None
+        when a substitution is not allowed."""
         after_nodes = 0.0
         for u, w in change.items():
             if w is None:
@@ -163,7 +169,7 @@ class _State:
             if c is None:
                 return None
             after_nodes += c
-        return edge_delta + inserted_delta + after_nodes - before_nodes
+        return bound + after_nodes
 
     def _apply(self, change: dict[str, str | None]) -> None:
         for u in change:
@@ -175,12 +181,12 @@ class _State:
                 self.img[u] = w
                 self.pre[w] = u
 
-    def _repairs(self, node: str, moved: str, target: str) -> list[str]:
-        """The ``b`` nodes that would keep a flow of ``node`` once ``moved``
-        has ``target``."""
+    def _repairs(self, node: str, change: dict[str, str | None]) -> list[str]:
+        """The ``b`` nodes that would keep a flow of ``node`` once the
+        ``a`` nodes of ``change`` have their new counterparts."""
 
         def image(p: str) -> str | None:
-            return target if p == moved else self.img.get(p)
+            return change[p] if p in change else self.img.get(p)
 
         out: list[str] = []
         for p in self.a_in[node]:
@@ -191,7 +197,7 @@ class _State:
             y = image(q)
             if y is not None:
                 out += self.b_in[y]
-        return out
+        return sorted(set(out))
 
     def candidates(self) -> list[dict[str, str | None]]:
         """Moves that may repair a broken flow, and substitutions of nodes
@@ -206,28 +212,35 @@ class _State:
                 out.append(change)
 
         def want(u: str, w: str) -> None:
-            # Give ``a`` node ``u`` the ``b`` node ``w``; its owner takes
-            # ``u``'s counterpart (a swap), none (take), or a node that
-            # repairs one of its own flows, whose owner in turn takes
-            # ``u``'s counterpart (a rotation of three).
+            # Give ``a`` node ``u`` the ``b`` node ``w``.
             old = self.img.get(u)
             if u in self.fixed_a or w in self.fixed_b or old == w:
                 return
-            owner = self.pre.get(w)
-            if owner is None:
-                add({u: w})
+            eject({u: w}, self.pre.get(w), old, 1)
+
+        def eject(
+            change: dict[str, str | None], out_: str | None, old: str | None, n: int
+        ) -> None:
+            # ``out_`` lost its counterpart to the change: it takes the first
+            # node's old one (a swap, or a rotation), none, or a node that
+            # keeps one of its flows, whose owner in turn is ejected (an
+            # ejection chain of up to ``self.chain`` nodes).
+            if out_ is None:
+                add(dict(change))
                 return
-            if owner in self.fixed_a or old in self.fixed_b:
+            if out_ in self.fixed_a:
                 return
-            add({u: w, owner: old})
-            for w2 in self._repairs(owner, u, w):
-                second = self.pre.get(w2)
-                if w2 in self.fixed_b or w2 in (w, old) or second in self.fixed_a:
+            add({**change, out_: old})
+            if n >= self.chain:
+                return
+            taken = {v for v in change.values() if v is not None}
+            for w2 in self._repairs(out_, change):
+                if w2 in self.fixed_b or w2 in taken or w2 == old:
                     continue
-                if second is None:
-                    add({u: w, owner: w2})
-                elif second not in (u, owner):
-                    add({u: w, owner: w2, second: old})
+                owner = self.pre.get(w2)
+                if owner is not None and (owner in change or owner == out_):
+                    continue
+                eject({**change, out_: w2}, owner, old, n + 1)
 
         for u, v in sorted(self.a_edges):
             if (self.img.get(u), self.img.get(v)) in self.b_edges:
@@ -278,9 +291,11 @@ def refine(
     image : dict
         The mapping to start from: ``a`` node to ``b`` node, one-to-one.
     cost : callable
-        ``cost(u, w)``: the cost of substituting ``a`` node ``u`` for ``b``
-        node ``w`` (0 to 1), or None when they may not be substituted.
-        Deleting or inserting a node or an edge costs 1.
+        ``cost(pairs)``: for each ``(u, w)`` of ``pairs``, the cost of
+        substituting ``a`` node ``u`` for ``b`` node ``w`` (0 to 1), or None
+        when they may not be substituted. Deleting or inserting a node or
+        an edge costs 1. It is called with the pairs of one move whose
+        cost is not yet known.
     fixed : (iterable, iterable)
         Nodes of ``a`` and of ``b`` whose place in the mapping stays as it
         is, mapped or not (e.g. the members of a merge or a split).
@@ -306,8 +321,14 @@ def refine(
     for _ in range(limit):
         best: dict[str, str | None] | None = None
         best_delta = -_EPS
-        for change in state.candidates():
-            d = state.delta(change)
+        # Most hopeful first; label costs are asked for only while a move
+        # could still beat the best found, even with perfect labels.
+        bounds = [(state.bound(c), i, c) for i, c in enumerate(state.candidates())]
+        for b, _, change in sorted(bounds, key=lambda x: (x[0], x[1])):
+            if b >= best_delta:
+                break
+            state.prefetch((u, w) for u, w in change.items() if w is not None)
+            d = state.delta(change, b)
             if d is not None and d < best_delta:
                 best, best_delta = change, d
         if best is None:
@@ -328,9 +349,10 @@ def edit_cost(
 
     Examples
     --------
-    >>> edit_cost(["x"], ["y"], [], [], {"x": "y"}, lambda u, w: 0.25)
+    >>> quarter = lambda pairs: [0.25 for _ in pairs]
+    >>> edit_cost(["x"], ["y"], [], [], {"x": "y"}, quarter)
     0.25
-    >>> edit_cost(["x"], ["y"], [], [], {}, lambda u, w: 0.25)
+    >>> edit_cost(["x"], ["y"], [], [], {}, quarter)
     2.0
     """
     state = _State(a_nodes, b_nodes, a_edges, b_edges, image, cost, (frozenset(),) * 2)
