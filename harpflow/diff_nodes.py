@@ -115,7 +115,11 @@ def _member_lanes(
     say: Notes,
 ) -> list[Change]:
     """Lane changes inside a merge or split: a town step done by a lane
-    that differs from the lanes of all its standard steps."""
+    that differs from the lanes of all its standard steps, or a merge that
+    has an approval done by another lane than the standard's (審査 folded
+    into the inputter's step: the inputter approves their own work)."""
+    from harpflow import deviations
+
     if len(a_nodes) == 1 and len(b_nodes) == 1:
         return []
     counter = has_counter(town, gloss)
@@ -123,6 +127,29 @@ def _member_lanes(
     for b in b_nodes:
         lanes_a = [a.lane for a in a_nodes if a.lane]
         if not b.lane or not lanes_a:
+            continue
+        moved = [
+            a
+            for a in a_nodes
+            if a.lane
+            and deviations.is_approval(a, gloss)
+            and lanes_differ(a.lane, b.lane, gloss, counter=counter)
+        ]
+        if len(b_nodes) == 1 and moved and len(moved) < len(a_nodes):
+            lanes = list(dict.fromkeys(a.lane for a in moved if a.lane))
+            out.append(
+                Change(
+                    "lane_changed",
+                    tuple(a.id for a in moved),
+                    (b.id,),
+                    say(
+                        f"「{'・'.join(label_of(standard, a.id) for a in moved)}」を"
+                        f"{'・'.join(lanes)}ではなく{b.lane}が行う",
+                        f"'{', '.join(label_of(standard, a.id) for a in moved)}' "
+                        f"is done by {b.lane}, not {', '.join(lanes)}",
+                    ),
+                )
+            )
             continue
         if all(lanes_differ(la, b.lane, gloss, counter=counter) for la in lanes_a):
             ids = tuple(a.id for a in a_nodes)

@@ -643,6 +643,9 @@ steps:
     found = {(c.kind, c.standard): c.code for c in diff(std, town)}
     assert found[("merged", merged)] == "V01"
     assert found[("missing", missing)] == "V01"
+    # The inputter now does the approval: its lane changed, not the entry's.
+    assert ("lane_changed", merged[1:]) in found
+    assert ("lane_changed", merged[:1]) not in found
     # A step that does not say so leaves the approval missing.
     plain = town.copy()
     plain.update_node("b", label="異動入力")
