@@ -242,24 +242,24 @@ class _State:
                     continue
                 eject({**change, out_: w2}, owner, old, n + 1)
 
-        for u, v in sorted(self.a_edges):
-            if (self.img.get(u), self.img.get(v)) in self.b_edges:
-                continue
-            if u in self.img:
-                for w in self.b_out[self.img[u]]:
-                    want(v, w)
-            if v in self.img:
-                for w in self.b_in[self.img[v]]:
-                    want(u, w)
-        for x, y in sorted(self.b_edges):
-            if (self.pre.get(x), self.pre.get(y)) in self.a_edges:
-                continue
-            if x in self.pre:
-                for v in self.a_out[self.pre[x]]:
-                    want(v, y)
-            if y in self.pre:
-                for u in self.a_in[self.pre[y]]:
-                    want(u, x)
+        # A broken flow p -> q of either graph: q wants a node after p's
+        # counterpart, p one before q's.
+        sides = (
+            (self.a_edges, self.b_edges, self.img, self.b_out, self.b_in, True),
+            (self.b_edges, self.a_edges, self.pre, self.a_out, self.a_in, False),
+        )
+        for edges, other, image, after, before, from_a in sides:
+            for p, q in sorted(edges):
+                x, y = image.get(p), image.get(q)
+                if (x, y) in other:
+                    continue
+                options = [(q, r) for r in (after[x] if x is not None else ())]
+                options += [(p, r) for r in (before[y] if y is not None else ())]
+                for mine, theirs in options:
+                    if from_a:
+                        want(mine, theirs)
+                    else:
+                        want(theirs, mine)
         free_b = [w for w in self.b_nodes if w not in self.pre]
         for u in self.a_nodes:
             if u not in self.img:
