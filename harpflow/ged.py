@@ -58,7 +58,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-__all__ = ["edit_cost", "refine"]
+__all__ = ["SubstitutionCost", "edit_cost", "refine"]
 
 #: Substitution costs of (node of ``a``, node of ``b``) pairs, asked for
 #: many at once; None where the two may not be substituted for each other.
@@ -151,10 +151,10 @@ class _State:
         mapped_b = sum(1 for w in touched_b if w in self.pre)
         before_nodes = sum(self.node_cost(u) for u in change)
         before_edges = self.a_broken(a_edges) + self.b_broken(b_edges)
-        self._apply(change)
+        self.apply(change)
         after_edges = self.a_broken(a_edges) + self.b_broken(b_edges)
         after_mapped_b = sum(1 for w in touched_b if w in self.pre)
-        self._apply(old_images)
+        self.apply(old_images)
         return after_edges - before_edges + mapped_b - after_mapped_b - before_nodes
 
     def delta(self, change: dict[str, str | None], bound: float) -> float | None:
@@ -171,7 +171,7 @@ class _State:
             after_nodes += c
         return bound + after_nodes
 
-    def _apply(self, change: dict[str, str | None]) -> None:
+    def apply(self, change: dict[str, str | None]) -> None:
         for u in change:
             w = self.img.pop(u, None)
             if w is not None and self.pre.get(w) == u:
@@ -333,7 +333,7 @@ def refine(
                 best, best_delta = change, d
         if best is None:
             break
-        state._apply(best)
+        state.apply(best)
     return dict(state.img)
 
 
