@@ -16,7 +16,8 @@ Dijkman et al. [3]_:
 
 Only moves that can repair a flow the mapping breaks are tried, plus
 substituting each node without a counterpart for one of the other flow.
-The best move is applied while it lowers the cost. A typical case is two
+Each round applies the best move, then the round's other moves that
+still lower the cost; the search stops when no move does. A typical case is two
 steps done in the other order: the matcher pairs each step with its own
 counterpart, and the four flows around them are broken; substituting the
 two steps for each other costs less when their labels are alike, and that
@@ -171,6 +172,13 @@ class _State:
             after_nodes += c
         return bound + after_nodes
 
+    def valid(self, change: dict[str, str | None]) -> bool:
+        """True when ``change`` keeps the mapping one-to-one as it now is."""
+        targets = [w for w in change.values() if w is not None]
+        return len(set(targets)) == len(targets) and all(
+            self.pre.get(w) in (None, *change) for w in targets
+        )
+
     def apply(self, change: dict[str, str | None]) -> None:
         for u in change:
             w = self.img.pop(u, None)
@@ -300,7 +308,9 @@ def refine(
         Nodes of ``a`` and of ``b`` whose place in the mapping stays as it
         is, mapped or not (e.g. the members of a merge or a split).
     rounds : int, optional
-        Most moves applied; by default the number of nodes of both graphs.
+        Most rounds of the search; by default the number of nodes of both
+        graphs. A round applies the best move, then every other move found
+        in that round that still lowers the cost.
 
     Returns
     -------
@@ -324,6 +334,7 @@ def refine(
         # Most hopeful first; label costs are asked for only while a move
         # could still beat the best found, even with perfect labels.
         bounds = [(state.bound(c), i, c) for i, c in enumerate(state.candidates())]
+        ranked = [c for b, _, c in sorted(bounds, key=lambda x: (x[0], x[1])) if b < 0]
         for b, _, change in sorted(bounds, key=lambda x: (x[0], x[1])):
             if b >= best_delta:
                 break
@@ -334,6 +345,18 @@ def refine(
         if best is None:
             break
         state.apply(best)
+        # Then every other move of the round that still pays, in the same
+        # order, so that a large flow needs few rounds.
+        for change in ranked:
+            if change is best or not state.valid(change):
+                continue
+            b = state.bound(change)
+            if b >= -_EPS:
+                continue
+            state.prefetch((u, w) for u, w in change.items() if w is not None)
+            d = state.delta(change, b)
+            if d is not None and d < -_EPS:
+                state.apply(change)
     return dict(state.img)
 
 
