@@ -101,6 +101,7 @@ __all__ = [
     "FlowDiff",
     "diff",
     "lanes_differ",
+    "paired",
     "same_wording",
     "type_class",
 ]
@@ -225,6 +226,45 @@ def diff(
         return _diff(standard, town, matching, glossary, bound)
 
 
+def paired(
+    standard: Flow,
+    town: Flow,
+    matching: Matching,
+    *,
+    glossary: Glossary | None = None,
+) -> Matching:
+    """The matcher's correspondences plus the pairs the diff adds itself.
+
+    :func:`diff` without a ``matching`` uses
+    ``paired(standard, town, match(standard, town))``: steps that take each
+    other's place, an approval moved after the output or folded into
+    another step, a receiving step drawn in the town's own flow
+    (:mod:`harpflow.diff_pairing`). Match once, pass this to
+    ``diff(matching=...)``, and the matcher's own result stays free for
+    other uses (:func:`harpflow.unify.unify` takes it).
+
+    Examples
+    --------
+    >>> import harpflow
+    >>> from harpflow.match import match
+    >>> std = harpflow.read('''
+    ... steps:
+    ...   - {番号: 1, 担当: 担当, 作業: 確認用帳票を照合}
+    ...   - {番号: 2, 担当: 審査, 作業: 審査}
+    ...   - {番号: 3, 担当: 窓口, 作業: 住民票の写しを交付}
+    ... ''', format="yaml")
+    >>> town = harpflow.read('''
+    ... steps:
+    ...   - {番号: a, 担当: 係員, 作業: 帳票を照合（自己点検）}
+    ...   - {番号: b, 担当: 係員, 作業: 住民票の写しを交付}
+    ... ''', format="yaml")
+    >>> m = match(std, town)
+    >>> [c.a for c in m], [c.a for c in paired(std, town, m)]
+    ([('1',), ('3',)], [('1', '2'), ('3',)])
+    """
+    return pair_more(standard, town, matching, glossary or default_glossary())
+
+
 def _diff(
     standard: Flow,
     town: Flow,
@@ -240,7 +280,9 @@ def _diff(
     if matching is not None:
         m = matching
     else:
-        m = pair_more(standard, town, match(standard, town, glossary=gloss), gloss)
+        m = paired(
+            standard, town, match(standard, town, glossary=gloss), glossary=gloss
+        )
     profiles = (profile(standard, bound=bound), profile(town, bound=bound))
     say = Notes(japanese(standard, town))
     found: list[Change] = []

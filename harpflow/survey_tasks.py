@@ -32,8 +32,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harpflow.diff import paired
 from harpflow.errors import HarpflowError
 from harpflow.io import read
+from harpflow.match import Matching, match
 from harpflow.score import Divergence, score
 
 if TYPE_CHECKING:
@@ -248,6 +250,8 @@ def analyse_procedure(
     # Only the figures of each score are kept, not its diff: a procedure of
     # every town of a prefecture stays small in memory.
     scored: list[tuple[FlowFile, Flow, Outcome]] = []
+    # One matching per town serves its diff and the recommended flow.
+    matchings: list[Matching] = []
     for file in towns:
         try:
             flow = read(os.path.join(root, file.path))
@@ -257,7 +261,8 @@ def analyse_procedure(
         out["flows"].append(_flow_row(file, flow))
         flow.town = file.town
         try:
-            before = score(std, flow)
+            matched = match(std, flow)
+            before = score(std, flow, matching=paired(std, flow, matched))
             rows = records(before.diff.to_frame())
         except Exception as exc:
             out["errors"].append(_error_row(file, "analyse", describe_error(exc, root)))
@@ -265,11 +270,18 @@ def analyse_procedure(
         out["divergence"].append(_divergence_row(file, before))
         out["changes"].extend(_change_rows(file, rows))
         scored.append((file, flow, Outcome.of(before)))
+        matchings.append(matched)
     if not scored:
         return out
 
     rec = _unify(
-        root, standard, std, [(f, fl) for f, fl, _ in scored], min_support, out
+        root,
+        standard,
+        std,
+        [(f, fl) for f, fl, _ in scored],
+        matchings,
+        min_support,
+        out,
     )
     if rec is None:
         return out
@@ -412,6 +424,7 @@ def _unify(
     standard: FlowFile,
     std: Flow,
     readable: list[tuple[FlowFile, Flow]],
+    matchings: list[Matching],
     min_support: float,
     out: dict[str, Any],
 ) -> Recommendation | None:
@@ -419,7 +432,7 @@ def _unify(
 
     named = [flow for _, flow in readable]
     try:
-        return unify(named, standard=std, min_support=min_support)
+        return unify(named, standard=std, min_support=min_support, matchings=matchings)
     except Exception as exc:
         message = f"no recommended flow: {describe_error(exc, root)}"
         out["errors"].append(_error_row(standard, "recommend", message))

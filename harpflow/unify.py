@@ -261,6 +261,7 @@ def unify(
     required: Required = None,
     glossary: Glossary | None = None,
     refine: bool | None = None,
+    matchings: Sequence[Matching] | None = None,
 ) -> Recommendation:
     """Unify many towns' flows of one procedure into a recommended flow.
 
@@ -287,6 +288,10 @@ def unify(
         on without a standard (the base is then just one town) and off with
         one (the standard's support rule alone decides). Costs one
         divergence per town and edit.
+    matchings : sequence of Matching, optional
+        With a standard: ``match(standard, flow)`` for each flow, in the
+        order of ``flows``, already computed (a survey matches each town
+        for its diff anyway); by default each flow is matched here.
 
     Returns
     -------
@@ -295,12 +300,24 @@ def unify(
     Raises
     ------
     ModelError
-        Without flows, for ``min_support`` outside (0, 1], or for required
-        ids the base lacks.
+        Without flows, for ``min_support`` outside (0, 1], for required
+        ids the base lacks, or for ``matchings`` that are not of the
+        standard with each flow.
     """
     flows = list(flows)
     if not flows:
         raise ModelError("unify needs at least one town flow")
+    if matchings is not None and (
+        standard is None
+        or len(matchings) != len(flows)
+        or any(
+            m.a is not standard or m.b is not f
+            for m, f in zip(matchings, flows, strict=True)
+        )
+    ):
+        raise ModelError(
+            "matchings must be those of the standard with each flow, in order"
+        )
     if not 0.0 < min_support <= 1.0:
         raise ModelError(f"min_support must be within (0, 1], not {min_support!r}")
     gloss = glossary or default_glossary()
@@ -315,7 +332,11 @@ def unify(
         TownView.of(
             names[i],
             f,
-            _identity(f) if i == index else match(base, f, glossary=gloss),
+            _identity(f)
+            if i == index
+            else matchings[i]
+            if matchings is not None
+            else match(base, f, glossary=gloss),
         )
         for i, f in enumerate(flows)
     ]

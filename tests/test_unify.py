@@ -426,3 +426,22 @@ def test_cli(std: harpflow.Flow, tmp_path: Path) -> None:
     failed = runner.invoke(main, ["unify", str(broken), "-o", str(out)])
     assert failed.exit_code == 2 and "harpflow: error:" in failed.output
     assert runner.invoke(main, ["unify", "--help"]).exit_code == 0
+
+
+def test_matchings_already_made_give_the_same_recommendation(
+    std: harpflow.Flow,
+) -> None:
+    from harpflow.match import match
+
+    towns = _towns(std, "V01", 7, 10)
+    made = [match(std, t) for t in towns]
+    again = unify(towns, standard=std, matchings=made)
+    fresh = unify(towns, standard=std)
+    assert harpflow.write(again.flow, format="bpmn") == harpflow.write(
+        fresh.flow, format="bpmn"
+    )
+    assert again.support_frame().equals(fresh.support_frame())
+    with pytest.raises(ModelError, match="matchings"):
+        unify(towns, standard=std, matchings=made[::-1])
+    with pytest.raises(ModelError, match="matchings"):
+        unify(towns, matchings=made)
