@@ -25,7 +25,9 @@ distinct failures found.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
+import io
 import random
 import signal
 import sys
@@ -220,13 +222,16 @@ def run_case(reader: str, data: bytes) -> tuple[str, str] | None:
     """Read ``data`` as ``reader``; return (signature, detail) on failure.
 
     A clean refusal (a HarpflowError) returns ``("", "")``; a flow read
-    returns None.
+    returns None. Anything written to standard output is a failure too:
+    the library never prints (a dependency that does would spoil the
+    CLI's ``--json`` output).
     """
     start = time.process_time()
     refused = False
+    printed = io.StringIO()
     signal.alarm(HANG)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), contextlib.redirect_stdout(printed):
             warnings.simplefilter("ignore")
             read(data, format=reader)
     except HarpflowError:
@@ -242,6 +247,8 @@ def run_case(reader: str, data: bytes) -> tuple[str, str] | None:
     elapsed = time.process_time() - start
     if elapsed > SLOW:
         return f"slow over {SLOW} s", f"{elapsed:.2f} s"
+    if printed.getvalue():
+        return "printed to standard output", printed.getvalue()[:200]
     return ("", "") if refused else None
 
 

@@ -43,7 +43,9 @@ def test_regression_files_are_named_for_their_reader() -> None:
 
 
 @pytest.mark.parametrize("path", regression_files(), ids=lambda p: p.name)
-def test_regression_file_reads_or_is_refused_cleanly(path: Path) -> None:
+def test_regression_file_reads_or_is_refused_cleanly(
+    path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     reader = path.name.split("-")[0]
     start = time.process_time()
     with warnings.catch_warnings():
@@ -53,6 +55,9 @@ def test_regression_file_reads_or_is_refused_cleanly(path: Path) -> None:
         except HarpflowError as exc:
             assert str(path) in str(exc)
     assert time.process_time() - start < fuzz_readers.SLOW
+    # nothing printed, not even by a dependency (openpyxl does on a bad
+    # style index)
+    assert capsys.readouterr().out == ""
 
 
 @pytest.mark.parametrize("reader", fuzz_readers.READERS)
@@ -75,3 +80,12 @@ def test_run_case_reports_a_non_harpflow_exception(
     result = fuzz_readers.run_case("mermaid", b"flowchart LR\n")
     assert result is not None
     assert result[0].startswith("KeyError at")
+
+
+def test_run_case_reports_printing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def noisy(*args: object, **kwargs: object) -> None:
+        print("0 is out of range")
+
+    monkeypatch.setattr(fuzz_readers, "read", noisy)
+    result = fuzz_readers.run_case("xlsx", b"")
+    assert result == ("printed to standard output", "0 is out of range\n")

@@ -40,6 +40,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import io
 import re
@@ -136,6 +137,16 @@ def parse_xlsx(
         For a file that is no workbook, a missing sheet, or a wrong header.
     """
     _check_zip(data, source, max_unzipped)
+    # openpyxl prints some complaints (a style index out of range) on
+    # standard output before it raises; the library never prints, and the
+    # CLI's --json output must stay clean.
+    with contextlib.redirect_stdout(io.StringIO()):
+        return _read_workbook(data, source, sheet)
+
+
+def _read_workbook(
+    data: bytes, source: str, sheet: str | None
+) -> tuple[dict[str, Any], list[RawRow]]:
     import openpyxl
 
     try:
