@@ -136,36 +136,24 @@ def _member_lanes(
             and lanes_differ(a.lane, b.lane, gloss, counter=counter)
         ]
         if len(b_nodes) == 1 and moved and len(moved) < len(a_nodes):
-            lanes = list(dict.fromkeys(a.lane for a in moved if a.lane))
-            out.append(
-                Change(
-                    "lane_changed",
-                    tuple(a.id for a in moved),
-                    (b.id,),
-                    say(
-                        f"「{'・'.join(label_of(standard, a.id) for a in moved)}」を"
-                        f"{'・'.join(lanes)}ではなく{b.lane}が行う",
-                        f"'{', '.join(label_of(standard, a.id) for a in moved)}' "
-                        f"is done by {b.lane}, not {', '.join(lanes)}",
-                    ),
-                )
-            )
+            ids, lanes = tuple(a.id for a in moved), [a.lane or "" for a in moved]
+        elif all(lanes_differ(la, b.lane, gloss, counter=counter) for la in lanes_a):
+            ids, lanes = tuple(a.id for a in a_nodes), lanes_a
+        else:
             continue
-        if all(lanes_differ(la, b.lane, gloss, counter=counter) for la in lanes_a):
-            ids = tuple(a.id for a in a_nodes)
-            out.append(
-                Change(
-                    "lane_changed",
-                    ids,
-                    (b.id,),
-                    say(
-                        f"「{label_of(town, b.id)}」を"
-                        f"{'・'.join(dict.fromkeys(lanes_a))}ではなく{b.lane}が行う",
-                        f"'{label_of(town, b.id)}' is done by {b.lane}, "
-                        f"not {', '.join(dict.fromkeys(lanes_a))}",
-                    ),
-                )
+        was = dict.fromkeys(lanes)
+        step = label_of(town, b.id)
+        out.append(
+            Change(
+                "lane_changed",
+                ids,
+                (b.id,),
+                say(
+                    f"「{step}」を{'・'.join(was)}ではなく{b.lane}が行う",
+                    f"'{step}' is done by {b.lane}, not {', '.join(was)}",
+                ),
             )
+        )
     return out
 
 
