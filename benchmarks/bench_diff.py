@@ -23,7 +23,7 @@
    exact GED against a fresh matching plus the structure component (the
    ratio of the mean times, and the median of the pairs' ratios) and
    against the whole diff and score; every timed run starts with the
-   labels tokenised and no label pair compared. Exact GED is exponential in the
+   labels tokenised. Exact GED is exponential in the
    size of the edit, so the ratio grows quickly with the number of
    deviations: on flows that differ in one step it finishes in tens of
    milliseconds. networkx's search is not always exact on directed graphs
@@ -499,14 +499,12 @@ def ged_check(
 
 def _fresh(a: Flow, b: Flow) -> None:
     """The same start for every timed run: the labels tokenised (a cache
-    both sides share), no label pair compared yet."""
-    from harpflow.score import _PAIR_MEMO
+    both sides share)."""
     from harpflow.text import normalise
 
     for flow in (a, b):
         for node in flow.nodes.values():
             normalise(node.label)
-    _PAIR_MEMO.clear()
 
 
 def chain_flow(n: int, prefix: str, labels: Iterable[str]) -> Flow:

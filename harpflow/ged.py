@@ -57,7 +57,7 @@ Two steps swapped in a chain s -> x -> y -> e:
 ...     [("s", "x"), ("x", "y"), ("y", "e")],
 ...     [("s", "y"), ("y", "x"), ("x", "e")],
 ...     {"s": "s", "x": "x", "y": "y", "e": "e"},
-...     lambda pairs: [0.0 if u == w else costs.get((u, w)) for u, w in pairs],
+...     lambda u, w: 0.0 if u == w else costs.get((u, w)),
 ... )
 >>> sorted(image.items())
 [('e', 'e'), ('s', 's'), ('x', 'y'), ('y', 'x')]
@@ -69,9 +69,9 @@ from collections.abc import Callable, Iterable, Sequence
 
 __all__ = ["SubstitutionCost", "edit_cost", "refine"]
 
-#: Substitution costs of (node of ``a``, node of ``b``) pairs, asked for
-#: many at once; None where the two may not be substituted for each other.
-SubstitutionCost = Callable[[Sequence[tuple[str, str]]], Sequence["float | None"]]
+#: Substitution cost of a node of ``a`` for one of ``b``, or None when the
+#: two may not be substituted for each other.
+SubstitutionCost = Callable[[str, str], "float | None"]
 
 _EPS = 1e-9
 
@@ -112,14 +112,8 @@ class _State:
 
     def sub(self, u: str, w: str) -> float | None:
         if (u, w) not in self._memo:
-            self.prefetch([(u, w)])
+            self._memo[u, w] = self._cost(u, w)
         return self._memo[u, w]
-
-    def prefetch(self, pairs: Iterable[tuple[str, str]]) -> None:
-        """Ask for the costs of the pairs not yet known, in one call."""
-        wanted = sorted({p for p in pairs if p not in self._memo})
-        if wanted:
-            self._memo.update(zip(wanted, self._cost(wanted), strict=True))
 
     def node_cost(self, u: str) -> float:
         """Cost of ``u``'s substitution, or 1 for its deletion."""
@@ -307,11 +301,10 @@ def refine(
     image : dict
         The mapping to start from: ``a`` node to ``b`` node, one-to-one.
     cost : callable
-        ``cost(pairs)``: for each ``(u, w)`` of ``pairs``, the cost of
-        substituting ``a`` node ``u`` for ``b`` node ``w`` (0 to 1), or None
-        when they may not be substituted. Deleting or inserting a node or
-        an edge costs 1. It is called with the pairs of one move whose
-        cost is not yet known.
+        ``cost(u, w)``: the cost of substituting ``a`` node ``u`` for ``b``
+        node ``w`` (0 to 1), or None when they may not be substituted.
+        Deleting or inserting a node or an edge costs 1. It is asked once
+        per pair, and only for moves that could still win.
     fixed : (iterable, iterable)
         Nodes of ``a`` and of ``b`` whose place in the mapping stays as it
         is, mapped or not (e.g. the members of a merge or a split).
@@ -346,7 +339,6 @@ def refine(
         for b, _, change in sorted(bounds, key=lambda x: (x[0], x[1])):
             if b >= best_delta:
                 break
-            state.prefetch((u, w) for u, w in change.items() if w is not None)
             d = state.delta(change, b)
             if d is not None and d < best_delta:
                 best, best_delta = change, d
@@ -361,7 +353,6 @@ def refine(
             b = state.bound(change)
             if b >= -_EPS:
                 continue
-            state.prefetch((u, w) for u, w in change.items() if w is not None)
             d = state.delta(change, b)
             if d is not None and d < -_EPS:
                 state.apply(change)
@@ -380,10 +371,9 @@ def edit_cost(
 
     Examples
     --------
-    >>> quarter = lambda pairs: [0.25 for _ in pairs]
-    >>> edit_cost(["x"], ["y"], [], [], {"x": "y"}, quarter)
+    >>> edit_cost(["x"], ["y"], [], [], {"x": "y"}, lambda u, w: 0.25)
     0.25
-    >>> edit_cost(["x"], ["y"], [], [], {}, quarter)
+    >>> edit_cost(["x"], ["y"], [], [], {}, lambda u, w: 0.25)
     2.0
     """
     state = _State(a_nodes, b_nodes, a_edges, b_edges, image, cost, (frozenset(),) * 2)

@@ -74,7 +74,6 @@ Examples
 from __future__ import annotations
 
 import itertools
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -83,7 +82,7 @@ from harpflow.behaviour import Profile
 from harpflow.diff import lanes_differ
 from harpflow.flowcache import sequence_graph
 from harpflow.glossary import Glossary
-from harpflow.model import ACTIVITY_TYPES, EVENT_TYPES, Flow, Node
+from harpflow.model import ACTIVITY_TYPES, EVENT_TYPES, Flow
 from harpflow.text import normalise
 
 if TYPE_CHECKING:
@@ -213,35 +212,10 @@ def pair_similarity(a: str, b: str, glossary: Glossary) -> float:
     from harpflow.diff import same_wording
     from harpflow.similarity import label_similarity
 
-    memo = _pair_memo(glossary)
-    found = memo.get((a, b))
-    if found is not None:
-        return found
     if same_wording(a, b):
-        value = 1.0
-    else:
-        la, lb = normalise(a), normalise(b)
-        value = float(label_similarity([la], [lb], glossary)[0, 0])
-    if len(memo) >= _PAIR_MEMO_SIZE:
-        memo.clear()
-    memo[a, b] = value
-    return value
-
-
-# pair_similarity of label pairs already compared, per living glossary (the
-# same pairs recur across the towns of a survey and the rounds of a search).
-_PAIR_MEMO: dict[int, tuple[weakref.ref[Glossary], dict[tuple[str, str], float]]] = {}
-_PAIR_MEMO_SIZE = 100_000
-
-
-def _pair_memo(glossary: Glossary) -> dict[tuple[str, str], float]:
-    key = id(glossary)
-    entry = _PAIR_MEMO.get(key)
-    if entry is None or entry[0]() is not glossary:
-        entry = (weakref.ref(glossary), {})
-        _PAIR_MEMO[key] = entry
-        weakref.finalize(glossary, _PAIR_MEMO.pop, key, None)
-    return entry[1]
+        return 1.0
+    la, lb = normalise(a), normalise(b)
+    return float(label_similarity([la], [lb], glossary)[0, 0])
 
 
 def substitution_cost(
@@ -276,32 +250,6 @@ def substitution_cost(
     if kind_a != kind_b:
         return None
     return 0.0 if type_a == type_b else 0.5
-
-
-def substitution_costs(
-    pairs: Sequence[tuple[Node, Node]],
-    glossary: Glossary,
-    *,
-    given: Sequence[float | None] | None = None,
-) -> list[float | None]:
-    """:func:`substitution_cost` of many node pairs; a cost in ``given`` is
-    kept as it is."""
-    from harpflow.similarity import kind_of
-
-    out: list[float | None] = list(given) if given is not None else [None] * len(pairs)
-    steps = ("activity", "intermediate")
-    labelled = []
-    for i, (x, y) in enumerate(pairs):
-        if out[i] is not None:
-            continue
-        kx, ky = kind_of(x.type), kind_of(y.type)
-        if kx in steps and ky in steps:
-            labelled.append(i)
-        elif kx == ky:
-            out[i] = 0.0 if x.type == y.type else 0.5
-    for i in labelled:
-        out[i] = 1.0 - pair_similarity(pairs[i][0].label, pairs[i][1].label, glossary)
-    return out
 
 
 def pair_similarities(
@@ -418,12 +366,14 @@ def _structure_ledger(
     groups = [p for p in m.pairs if len(p.a) + len(p.b) > 2]
     fixed = ({n for p in groups for n in p.a}, {n for p in groups for n in p.b})
 
-    def cost(pairs: Sequence[tuple[str, str]]) -> list[float | None]:
-        return substitution_costs(
-            [(standard.nodes[u], town.nodes[w]) for u, w in pairs],
-            glossary,
-            given=[given.get(p) for p in pairs],
-        )
+    known: dict[tuple[str, str], float | None] = dict(given)
+
+    def cost(u: str, w: str) -> float | None:
+        # each pair compared once, by the search and the ledger alike
+        if (u, w) not in known:
+            x, y = standard.nodes[u], town.nodes[w]
+            known[u, w] = substitution_cost(x.type, x.label, y.type, y.label, glossary)
+        return known[u, w]
 
     image = refine(
         list(standard.graph),
@@ -435,8 +385,6 @@ def _structure_ledger(
         fixed=fixed,
     )
     preimage = {w: u for u, w in image.items()}
-    mapped = sorted(image.items())
-    costs = dict(zip(mapped, cost(mapped), strict=True))
     # Nodes: deletions, insertions and substitutions under the mapping.
     for pair in groups:
         ledger.add(owners.find(all_kinds, std=pair.a, town=pair.b), 1.0 - sims[pair])
@@ -445,7 +393,7 @@ def _structure_ledger(
         ledger.add(owners.find(("merged", "split"), pair.a, pair.b), extra_members)
     for u, w in sorted(image.items()):
         if u not in fixed[0]:
-            ledger.add(owners.find(all_kinds, std=[u], town=[w]), costs[u, w] or 0.0)
+            ledger.add(owners.find(all_kinds, std=[u], town=[w]), cost(u, w) or 0.0)
     for n in standard.graph:
         if n not in image and n not in fixed[0]:
             ledger.add(owners.find(all_kinds, std=[n]), 1.0)
