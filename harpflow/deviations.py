@@ -78,6 +78,8 @@ __all__ = [
     "is_output",
     "is_visit_anchor",
     "reordering_code",
+    "says_approval",
+    "says_self_check",
     "states_late_approval",
 ]
 
@@ -157,6 +159,8 @@ _BATCH = (
 _MANUAL_HANDOFF = ("連絡票", "電話連絡", "連絡", "回覧", "メモ")
 _GUIDE = ("案内", "guid")
 _JOINT_FORM = ("兼",)
+# the doer checks their own work: a review folded into their step (V01)
+_SELF_CHECK = ("自己点検", "自己審査", "自己確認", "セルフチェック", "self-check")
 _OUTSOURCE = ("委託", "受託", "業者", "派遣", "contractor")
 _WIDE = ("広域", "共同設置", "組合", "審査会", "連合", "振興局", "道", "県")
 _REWORK = ("補正", "差戻", "差し戻", "返戻", "再提出", "やり直")
@@ -192,7 +196,23 @@ def _lane(node: Node, gloss: Glossary) -> str:
 
 def _is_approval(node: Node, gloss: Glossary) -> bool:
     lane = _lane(node, gloss)
-    return lane in ("審査", "決裁") or _has(_text(node), _APPROVAL + _REVIEW)
+    return lane in ("審査", "決裁") or says_approval(_text(node))
+
+
+def says_approval(text: str) -> bool:
+    """True when the text names a review or an approval (審査, 決裁, 回議 ...).
+
+    Examples
+    --------
+    >>> says_approval("課長決裁"), says_approval("台帳に入力")
+    (True, False)
+    """
+    return _has(text, _APPROVAL + _REVIEW)
+
+
+def says_self_check(text: str) -> bool:
+    """True when the text says the doer checks their own work (自己点検)."""
+    return _has(text, _SELF_CHECK)
 
 
 def _in_branch(node: Node, gloss: Glossary) -> bool:

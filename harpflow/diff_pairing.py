@@ -201,10 +201,6 @@ def hand_entered(standard: Flow, town: Flow, m: Matching, gloss: Glossary) -> Ma
     return Matching(standard, town, [*m.pairs, *added])
 
 
-# Words by which a step says its doer checks their own work.
-_SELF_CHECK = ("自己点検", "自己審査", "自己確認", "セルフチェック", "self-check")
-
-
 def folded_approval(
     standard: Flow, town: Flow, m: Matching, gloss: Glossary
 ) -> Matching:
@@ -225,7 +221,6 @@ def folded_approval(
     from harpflow.text import normalise
 
     graph = sequence_graph(standard)
-    approval_words = set(normalise("決裁 承認 審査 専決 回議 合議").tokens)
 
     def words(label: str) -> set[str]:
         return set(normalise(label, glossary=gloss).tokens)
@@ -261,14 +256,14 @@ def folded_approval(
             or not deviations.is_approval(node, gloss)
         ):
             continue
-        own = words(node.label) - approval_words
+        own = {w for w in words(node.label) if not deviations.says_approval(w)}
         for n in neighbours(a):
             pair = next((c for c in pairs if n in c.a), None)
             if pair is None or len(pair.a) != 1 or len(pair.b) != 1:
                 continue
             label = town.nodes[pair.b[0]].label
             adds = own - words(standard.nodes[n].label)
-            if adds & words(label) or any(w in label for w in _SELF_CHECK):
+            if adds & words(label) or deviations.says_self_check(label):
                 order = {x: i for i, x in enumerate(standard.nodes)}
                 members = tuple(sorted((n, a), key=order.__getitem__))
                 pairs[pairs.index(pair)] = Correspondence(members, pair.b, pair.score)
