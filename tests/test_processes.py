@@ -28,6 +28,7 @@ import pytest
 from conftest import PROCESSES
 
 import harpflow
+from harpflow.diff import CHANGE_KINDS
 from harpflow.io import format_for
 from harpflow.model import ACTIVITY_TYPES, Flow
 
@@ -69,25 +70,6 @@ REQUIRED_PROCEDURES = (
     ("10-kokuho", "shikaku-shutoku"),
     ("14-kaigo", "nintei"),
     ("23-zaimu", "buppin-shishutsu"),
-)
-#: The change vocabulary of DESIGN.md.
-CHANGE_KINDS = frozenset(
-    [
-        "missing",
-        "extra",
-        "merged",
-        "split",
-        "relabelled",
-        "lane_changed",
-        "type_changed",
-        "reordered",
-        "gateway_changed",
-        "loop_added",
-        "loop_removed",
-        "handoff_added",
-        "handoff_missing",
-        "attribute_changed",
-    ]
 )
 GOLD_COLUMNS = ["standard", "town", "relation", "kind", "code", "note"]
 TOWN_COLUMNS = ["id", "name", "kind", "population", "region"]
