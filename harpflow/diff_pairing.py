@@ -230,9 +230,9 @@ def folded_approval(
         return m.pair_of_a(n) is None and deviations.is_approval(node, gloss)
 
     def neighbours(a: str) -> list[str]:
-        # the steps up to four flows before and after ``a`` (through
-        # gateways, and other approvals the town left out: 審査 then 決裁),
-        # nearest first
+        # the steps within four flows before and after ``a``, nearest
+        # first; other approvals the town left out are passed over (審査
+        # then 決裁)
         out: list[str] = []
         for step in (graph.predecessors, graph.successors):
             seen, frontier = {a}, [a]
@@ -249,12 +249,7 @@ def folded_approval(
 
     pairs = list(m.pairs)
     for a, node in standard.nodes.items():
-        if (
-            not is_activity(node)
-            or a not in graph
-            or m.pair_of_a(a) is not None
-            or not deviations.is_approval(node, gloss)
-        ):
+        if not is_activity(node) or a not in graph or not lone_approval(a):
             continue
         own = {w for w in words(node.label) if not deviations.says_approval(w)}
         for n in neighbours(a):
