@@ -54,9 +54,8 @@ import networkx as nx
 import harpflow
 from harpflow.diff import Change, diff
 from harpflow.glossary import default_glossary
-from harpflow.model import ACTIVITY_TYPES, Flow
+from harpflow.model import Flow
 from harpflow.score import (
-    pair_similarities,
     score,
     substitution_cost,
 )
@@ -372,26 +371,12 @@ def standard_pairs(every: int, deviations: int) -> list[tuple[Flow, Flow]]:
 def _structure_only(a: Flow, b: Flow) -> float:
     """The structure component from a fresh matching, nothing else."""
     from harpflow.match import match
-    from harpflow.score import _Ledger, _Owners, _structure_ledger
+    from harpflow.score import _Ledger, _Owners, _structure_ledger, _pair_sims
 
     m = match(a, b)
-    sims: dict[object, float] = {}
-    steps, labels = [], []
-    for pair in m.pairs:
-        x, y = a.graph.nodes[pair.a[0]], b.graph.nodes[pair.b[0]]
-        if x["type"] in ACTIVITY_TYPES and y["type"] in ACTIVITY_TYPES:
-            steps.append(pair)
-            labels.append(
-                (
-                    "・".join(a.graph.nodes[i]["label"] for i in pair.a),
-                    "・".join(b.graph.nodes[i]["label"] for i in pair.b),
-                )
-            )
-        else:
-            sims[pair] = 1.0 if x["type"] == y["type"] else 0.5
-    sims.update(zip(steps, pair_similarities(labels, default_glossary()), strict=True))
+    gloss = default_glossary()
     ledger = _Ledger()
-    _structure_ledger(a, b, m, sims, _Owners([]), ledger, default_glossary())
+    _structure_ledger(a, b, m, _pair_sims(a, b, m, gloss), _Owners([]), ledger, gloss)
     return ledger.value
 
 

@@ -284,6 +284,23 @@ def account(
     """
     owners = _Owners(changes)
     ledgers = {c: _Ledger() for c in COMPONENTS}
+    sims = _pair_sims(standard, town, matching, glossary)
+    _node_ledger(standard, town, matching, sims, owners, ledgers["node"])
+    _structure_ledger(
+        standard, town, matching, sims, owners, ledgers["structure"], glossary
+    )
+    _behaviour_ledger(standard, town, matching, profiles, owners, ledgers["behaviour"])
+    _responsibility_ledger(
+        standard, town, matching, glossary, owners, ledgers["responsibility"]
+    )
+    return Accounting(list(changes), ledgers)
+
+
+def _pair_sims(
+    standard: Flow, town: Flow, matching: Matching, glossary: Glossary
+) -> dict[Any, float]:
+    """The similarity of each correspondence: of the joined labels for
+    steps, 1 or 0.5 (same type or not) for other nodes."""
     sims: dict[Any, float] = {}
     step_pairs = []
     for pair in matching.pairs:
@@ -304,15 +321,7 @@ def account(
         step_pairs, pair_similarities(labels, glossary), strict=True
     ):
         sims[pair] = value
-    _node_ledger(standard, town, matching, sims, owners, ledgers["node"])
-    _structure_ledger(
-        standard, town, matching, sims, owners, ledgers["structure"], glossary
-    )
-    _behaviour_ledger(standard, town, matching, profiles, owners, ledgers["behaviour"])
-    _responsibility_ledger(
-        standard, town, matching, glossary, owners, ledgers["responsibility"]
-    )
-    return Accounting(list(changes), ledgers)
+    return sims
 
 
 def _node_ledger(
