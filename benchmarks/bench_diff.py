@@ -371,7 +371,7 @@ def standard_pairs(every: int, deviations: int) -> list[tuple[Flow, Flow]]:
 def _structure_only(a: Flow, b: Flow) -> float:
     """The structure component from a fresh matching, nothing else."""
     from harpflow.match import match
-    from harpflow.score import _Ledger, _Owners, _structure_ledger, _pair_sims
+    from harpflow.score import _Ledger, _Owners, _pair_sims, _structure_ledger
 
     m = match(a, b)
     gloss = default_glossary()
